@@ -1,0 +1,652 @@
+"""The content model of the archive.
+
+Integrity lives in the database (named unique and check constraints, deliberate on_delete) as
+well as in the services, which check what a constraint cannot express (a quote equals its slice
+of the body; a raw capture never changes).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+from simple_history.models import HistoricalRecords
+
+from archive.querysets import (
+    AnnotationQuerySet,
+    ArticleQuerySet,
+    CollectionItemQuerySet,
+    CollectionQuerySet,
+    NaturalKeySlugQuerySet,
+    PersonQuerySet,
+    TestimonyQuerySet,
+)
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    IN_REVIEW = "in_review", "In review"
+    PUBLISHED = "published", "Published"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class Visibility(models.TextChoices):
+    PUBLIC = "public", "Public"
+    PSEUDONYMISED = "pseudonymised", "Pseudonymised (quote public, identity withheld)"
+    RESTRICTED = "restricted", "Restricted (editors only)"
+
+
+class ProtectionLevel(models.TextChoices):
+    PUBLIC = "public", "Public: may be named"
+    PSEUDONYMISED = "pseudonymised", "Pseudonymised: quotes public, identity withheld"
+    RESTRICTED = "restricted", "Restricted: editors only"
+
+
+class DatePrecision(models.TextChoices):
+    DAY = "day", "Day"
+    MONTH = "month", "Month"
+    YEAR = "year", "Year"
+
+
+class SlugNaturalKeyMixin:
+    def natural_key(self) -> tuple[str]:
+        return (self.slug,)
+
+
+class Source(SlugNaturalKeyMixin, models.Model):
+    class Kind(models.TextChoices):
+        WIRE_AGENCY = "wire_agency", "Wire agency"
+        NEWSPAPER = "newspaper", "Newspaper"
+        BROADCASTER = "broadcaster", "Broadcaster"
+        LOCAL_OUTLET = "local_outlet", "Local / independent outlet"
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=100, unique=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    country = models.CharField(max_length=2, blank=True, help_text="ISO 3166-1 alpha-2 code.")
+    website = models.URLField(blank=True)
+    language = models.CharField(max_length=8, blank=True, help_text="BCP 47 language code.")
+    rights_note = models.TextField(blank=True)
+
+    objects = NaturalKeySlugQuerySet.as_manager()
+
+    class Meta:
+        ordering = ("name",)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Place(SlugNaturalKeyMixin, models.Model):
+    class Kind(models.TextChoices):
+        COUNTRY = "country", "Country"
+        REGION = "region", "Region (oblast)"
+        CITY = "city", "City"
+        TOWN = "town", "Town"
+        VILLAGE = "village", "Village"
+        RIVER = "river", "River"
+
+    name = models.CharField(max_length=200, help_text="Canonical English name.")
+    slug = models.SlugField(max_length=100, unique=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        help_text="The region (oblast) this place lies in.",
+    )
+    latitude = models.DecimalField(max_digits=8, decimal_places=5, null=True, blank=True)
+    longitude = models.DecimalField(max_digits=8, decimal_places=5, null=True, blank=True)
+
+    objects = NaturalKeySlugQuerySet.as_manager()
+
+    class Meta:
+        ordering = ("name",)
+        constraints = (
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True) | Q(latitude__gte=-90, latitude__lte=90),
+                name="place_latitude_in_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(longitude__isnull=True) | Q(longitude__gte=-180, longitude__lte=180),
+                name="place_longitude_in_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True, longitude__isnull=True)
+                | Q(latitude__isnull=False, longitude__isnull=False),
+                name="place_coordinates_both_or_neither",
+            ),
+            models.CheckConstraint(condition=~Q(parent=F("pk")), name="place_not_own_parent"),
+        )
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PlaceNameQuerySet(models.QuerySet):
+    def get_by_natural_key(self, name: str, place_slug: str):
+        return self.get(name=name, place__slug=place_slug)
+
+
+class PlaceName(models.Model):
+    """Another name of a place: a transliteration, a name in another script, a former name."""
+
+    class Kind(models.TextChoices):
+        TRANSLITERATION = "transliteration", "Transliteration"
+        NATIVE = "native", "Native script"
+        FORMER = "former", "Former name"
+        OTHER = "other", "Other"
+
+    place = models.ForeignKey(Place, on_delete=models.CASCADE, related_name="variants")
+    name = models.CharField(max_length=200)
+    language = models.CharField(max_length=8, blank=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.TRANSLITERATION)
+    note = models.CharField(max_length=300, blank=True)
+
+    objects = PlaceNameQuerySet.as_manager()
+
+    class Meta:
+        ordering = ("place", "name")
+        verbose_name = "place name variant"
+        constraints = (
+            models.UniqueConstraint(fields=("place", "name"), name="placename_unique_per_place"),
+        )
+
+    def __str__(self) -> str:
+        return self.name
+
+    def natural_key(self) -> tuple[str, ...]:
+        return (self.name, *self.place.natural_key())
+
+    natural_key.dependencies = ["archive.place"]
+
+
+class PlaceFactQuerySet(models.QuerySet):
+    def get_by_natural_key(self, kind: str, as_of: str, place_slug: str):
+        return self.get(kind=kind, as_of=as_of, place__slug=place_slug)
+
+
+class PlaceFact(models.Model):
+    """A dated fact about a place, such as its pre-war population, with where it comes from."""
+
+    class Kind(models.TextChoices):
+        POPULATION = "population", "Population"
+        OTHER = "other", "Other"
+
+    place = models.ForeignKey(Place, on_delete=models.CASCADE, related_name="facts")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    value = models.CharField(max_length=200)
+    as_of = models.DateField()
+    source_note = models.CharField(max_length=300, blank=True)
+
+    objects = PlaceFactQuerySet.as_manager()
+
+    class Meta:
+        ordering = ("place", "kind", "as_of")
+        constraints = (
+            models.UniqueConstraint(
+                fields=("place", "kind", "as_of"), name="placefact_unique_per_date"
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.place}: {self.get_kind_display()} {self.value} ({self.as_of:%Y})"
+
+    def natural_key(self) -> tuple[str, ...]:
+        return (self.kind, self.as_of.isoformat(), *self.place.natural_key())
+
+    natural_key.dependencies = ["archive.place"]
+
+
+class Tag(SlugNaturalKeyMixin, models.Model):
+    """A term of the controlled vocabulary: a theme (no parent) or a narrower term under one."""
+
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=100, unique=True)
+    description = models.TextField()
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        help_text="The broader theme; empty for a top-level theme.",
+    )
+
+    objects = NaturalKeySlugQuerySet.as_manager()
+
+    class Meta:
+        ordering = ("name",)
+        constraints = (
+            models.CheckConstraint(condition=~Q(parent=F("pk")), name="tag_not_own_parent"),
+            models.CheckConstraint(condition=~Q(description=""), name="tag_has_description"),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.parent.name} › {self.name}" if self.parent_id else self.name
+
+    def clean(self) -> None:
+        # The thesaurus has two levels: a narrower term's parent must itself be a theme.
+        if self.parent_id and self.parent.parent_id:
+            raise ValidationError({"parent": "The vocabulary has two levels: pick a top theme."})
+
+
+class Person(SlugNaturalKeyMixin, models.Model):
+    class Kind(models.TextChoices):
+        CIVILIAN = "civilian", "Civilian"
+        MILITARY = "military", "Military"
+        OFFICIAL = "official", "Official"
+        VOLUNTEER = "volunteer", "Volunteer"
+
+    name = models.CharField(max_length=200, help_text="As published; often a first name only.")
+    slug = models.SlugField(max_length=100, unique=True)
+    role = models.CharField(
+        max_length=200, blank=True, help_text="E.g. retired, police officer, drone unit commander."
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.CIVILIAN)
+    protection_level = models.CharField(
+        max_length=20, choices=ProtectionLevel.choices, default=ProtectionLevel.PUBLIC
+    )
+    protection_reason = models.TextField(
+        blank=True, help_text="Why this person is protected; required unless public."
+    )
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PersonQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ("name",)
+        verbose_name_plural = "people"
+        constraints = (
+            models.CheckConstraint(
+                condition=Q(protection_level=ProtectionLevel.PUBLIC) | ~Q(protection_reason=""),
+                name="person_protection_has_reason",
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.role})" if self.role else self.name
+
+
+class PersonNameQuerySet(models.QuerySet):
+    def get_by_natural_key(self, name: str, person_slug: str):
+        return self.get(name=name, person__slug=person_slug)
+
+
+class PersonName(models.Model):
+    """Another spelling of a person's name (Sossnine / Sosnin, Chvets / Shvets)."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="name_variants")
+    name = models.CharField(max_length=200)
+    note = models.CharField(max_length=300, blank=True)
+
+    objects = PersonNameQuerySet.as_manager()
+
+    class Meta:
+        ordering = ("person", "name")
+        verbose_name = "person name variant"
+        constraints = (
+            models.UniqueConstraint(fields=("person", "name"), name="personname_unique_per_person"),
+        )
+
+    def __str__(self) -> str:
+        return self.name
+
+    def natural_key(self) -> tuple[str, ...]:
+        return (self.name, *self.person.natural_key())
+
+    natural_key.dependencies = ["archive.person"]
+
+
+class Article(SlugNaturalKeyMixin, models.Model):
+    source = models.ForeignKey(
+        Source,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="articles",
+        help_text="Empty when the capture does not name its outlet: unattributed, never guessed.",
+    )
+    attribution_note = models.TextField(
+        blank=True, help_text="How the source was established, or why it could not be."
+    )
+    headline = models.CharField(max_length=500)
+    slug = models.SlugField(max_length=200, unique=True)
+    standfirst = models.TextField(blank=True)
+    language = models.CharField(max_length=8, help_text="BCP 47 code of the body text.")
+    published_on = models.DateField(
+        null=True, blank=True, help_text="Read together with its precision."
+    )
+    date_precision = models.CharField(
+        max_length=5, choices=DatePrecision.choices, default=DatePrecision.DAY
+    )
+    date_inferred = models.BooleanField(
+        default=False, help_text="True when the date is inferred from the text, not stated."
+    )
+    original_url = models.URLField(max_length=1000, blank=True)
+    dateline_place = models.ForeignKey(
+        Place, on_delete=models.SET_NULL, null=True, blank=True, related_name="datelined_articles"
+    )
+    # The capture exactly as received. Immutable: the services never change it, model
+    # validation refuses a change, and a database trigger refuses an UPDATE that alters it.
+    raw_text = models.TextField()
+    raw_sha256 = models.CharField(max_length=64, unique=True, editable=False)
+    captured_at = models.DateTimeField()
+    body = models.TextField(help_text="The cleaned, editor-corrected text; offsets point here.")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    published_at = models.DateTimeField(null=True, blank=True)
+    places = models.ManyToManyField(Place, blank=True, related_name="articles")
+    tags = models.ManyToManyField(Tag, blank=True, related_name="articles")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ArticleQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=("raw_text",))
+
+    class Meta:
+        ordering = ("-published_on", "-id")
+        permissions = (
+            ("publish_article", "Can publish, withdraw and edit published articles"),
+            ("submit_article", "Can submit a draft article for review"),
+        )
+        constraints = (
+            models.CheckConstraint(
+                condition=Q(raw_sha256__regex=r"^[0-9a-f]{64}$"), name="article_sha256_is_hex"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=Status.PUBLISHED) | Q(published_at__isnull=False),
+                name="article_published_has_timestamp",
+            ),
+        )
+        indexes = (
+            models.Index(fields=("status", "-published_on", "-id"), name="article_status_date"),
+        )
+
+    def __str__(self) -> str:
+        return self.headline
+
+    def clean(self) -> None:
+        if self.pk:
+            stored = type(self).objects.filter(pk=self.pk).values_list("raw_text", flat=True)
+            if stored and stored[0] != self.raw_text:
+                raise ValidationError({"raw_text": "The raw capture cannot be changed."})
+
+
+class Credit(models.Model):
+    class Role(models.TextChoices):
+        AUTHOR = "author", "Author"
+        REPORTER = "reporter", "Reporter"
+        PHOTOGRAPHER = "photographer", "Photographer"
+        WRITER = "writer", "Writing"
+        EDITOR = "editor", "Editing"
+        TRANSLATOR = "translator", "Translator"
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="credits")
+    name = models.CharField(max_length=200)
+    role = models.CharField(max_length=20, choices=Role.choices)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ("article", "position")
+        constraints = (
+            models.UniqueConstraint(
+                fields=("article", "name", "role"), name="credit_unique_per_article"
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_role_display()})"
+
+    def natural_key(self) -> tuple[str, ...]:
+        return (self.name, self.role, *self.article.natural_key())
+
+    natural_key.dependencies = ["archive.article"]
+
+
+class CreditQuerySet(models.QuerySet):
+    def get_by_natural_key(self, name: str, role: str, article_slug: str):
+        return self.get(name=name, role=role, article__slug=article_slug)
+
+
+Credit.add_to_class("objects", CreditQuerySet.as_manager())
+
+
+class TestimonyStatus(models.TextChoices):
+    PROPOSED = "proposed", "Proposed (awaiting an editor)"
+    CONFIRMED = "confirmed", "Confirmed"
+
+
+class Testimony(models.Model):
+    """What one person said in one article, anchored by offsets: body[start:end] == quote."""
+
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="testimonies")
+    quote = models.TextField()
+    start = models.PositiveIntegerField()
+    end = models.PositiveIntegerField()
+    speaker = models.ForeignKey(
+        Person, on_delete=models.PROTECT, null=True, blank=True, related_name="testimonies"
+    )
+    speaker_description = models.CharField(
+        max_length=300, blank=True, help_text='Who spoke, when unnamed: "a street-stall seller".'
+    )
+    speaker_age = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Age at the time, as published."
+    )
+    place = models.ForeignKey(
+        Place, on_delete=models.PROTECT, null=True, blank=True, related_name="testimonies"
+    )
+    context = models.TextField(blank=True)
+    language = models.CharField(max_length=8, blank=True)
+    translation_note = models.TextField(blank=True)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="testimonies")
+    visibility = models.CharField(
+        max_length=20, choices=Visibility.choices, default=Visibility.PUBLIC
+    )
+    protection_reason = models.TextField(
+        blank=True, help_text="Why the quote or its speaker is protected; required unless public."
+    )
+    # Null until an editor has decided on protection: the dashboard lists those waiting.
+    protection_decided_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(
+        max_length=20, choices=TestimonyStatus.choices, default=TestimonyStatus.CONFIRMED
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TestimonyQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ("article", "start")
+        verbose_name_plural = "testimonies"
+        permissions = (
+            ("confirm_testimony", "Can confirm proposed testimonies and decide on protection"),
+        )
+        constraints = (
+            models.CheckConstraint(
+                condition=Q(start__gte=0) & Q(end__gt=F("start")), name="testimony_offsets_ordered"
+            ),
+            models.CheckConstraint(
+                condition=Q(speaker__isnull=False) | ~Q(speaker_description=""),
+                name="testimony_has_speaker_or_description",
+            ),
+            models.CheckConstraint(
+                condition=Q(visibility=Visibility.PUBLIC) | ~Q(protection_reason=""),
+                name="testimony_protection_has_reason",
+            ),
+            models.UniqueConstraint(
+                fields=("article", "start", "end"), name="testimony_unique_span"
+            ),
+        )
+
+    def __str__(self) -> str:
+        quote = self.quote if len(self.quote) <= 60 else self.quote[:59] + "…"
+        return f"“{quote}”"
+
+    def natural_key(self) -> tuple[str]:
+        return (str(self.uid),)
+
+    @property
+    def speaker_label(self) -> str:
+        return self.speaker.name if self.speaker_id else self.speaker_description
+
+    def clean(self) -> None:
+        from archive.services import check_anchor
+
+        if self.article_id:
+            check_anchor(body=self.article.body, start=self.start, end=self.end, exact=self.quote)
+
+
+class Annotation(models.Model):
+    """An editor's note on a passage: a W3C Web Annotation with TextQuote + TextPosition."""
+
+    class Motivation(models.TextChoices):
+        ASSESSING = "assessing", "Assessing (fact-check)"
+        BOOKMARKING = "bookmarking", "Bookmarking"
+        CLASSIFYING = "classifying", "Classifying"
+        COMMENTING = "commenting", "Commenting"
+        DESCRIBING = "describing", "Describing"
+        EDITING = "editing", "Editing"
+        HIGHLIGHTING = "highlighting", "Highlighting"
+        IDENTIFYING = "identifying", "Identifying"
+        LINKING = "linking", "Linking"
+        MODERATING = "moderating", "Moderating (sensitivity)"
+        QUESTIONING = "questioning", "Questioning"
+        REPLYING = "replying", "Replying"
+        TAGGING = "tagging", "Tagging"
+
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="annotations")
+    motivation = models.CharField(max_length=20, choices=Motivation.choices)
+    body = models.TextField(help_text="The note itself.")
+    # TextQuoteSelector
+    exact = models.TextField()
+    prefix = models.CharField(max_length=64, blank=True)
+    suffix = models.CharField(max_length=64, blank=True)
+    # TextPositionSelector, in characters of the article body
+    start = models.PositiveIntegerField()
+    end = models.PositiveIntegerField()
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="annotations",
+    )
+    # Kept beside the account so the credit survives an account's deletion and fixtures
+    # need no user rows.
+    author_name = models.CharField(max_length=200, blank=True)
+    is_public = models.BooleanField(default=False, help_text="Internal notes are never published.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AnnotationQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ("article", "start", "id")
+        constraints = (
+            models.CheckConstraint(
+                condition=Q(start__gte=0) & Q(end__gt=F("start")),
+                name="annotation_offsets_ordered",
+            ),
+            models.CheckConstraint(condition=~Q(exact=""), name="annotation_exact_not_empty"),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.get_motivation_display()}: {self.body[:60]}"
+
+    def natural_key(self) -> tuple[str]:
+        return (str(self.uid),)
+
+    def clean(self) -> None:
+        from archive.services import check_anchor
+
+        if self.article_id:
+            check_anchor(
+                body=self.article.body,
+                start=self.start,
+                end=self.end,
+                exact=self.exact,
+                prefix=self.prefix,
+                suffix=self.suffix,
+            )
+
+
+class Collection(SlugNaturalKeyMixin, models.Model):
+    title = models.CharField(max_length=300)
+    slug = models.SlugField(max_length=100, unique=True)
+    introduction = models.TextField(blank=True)
+    curator = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    published_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CollectionQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ("-published_at", "title")
+        permissions = (("publish_collection", "Can publish and withdraw collections"),)
+        constraints = (
+            models.CheckConstraint(
+                condition=~Q(status=Status.PUBLISHED) | Q(published_at__isnull=False),
+                name="collection_published_has_timestamp",
+            ),
+        )
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class CollectionItem(models.Model):
+    """One article or one testimony in a collection, at a position."""
+
+    collection = models.ForeignKey(Collection, on_delete=models.CASCADE, related_name="items")
+    position = models.PositiveIntegerField()
+    # PROTECT: removing a curated piece must be a decision about the collection too.
+    article = models.ForeignKey(
+        Article, on_delete=models.PROTECT, null=True, blank=True, related_name="collection_items"
+    )
+    testimony = models.ForeignKey(
+        Testimony,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="collection_items",
+    )
+    caption = models.TextField(blank=True)
+
+    objects = CollectionItemQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ("collection", "position")
+        constraints = (
+            models.CheckConstraint(
+                condition=Q(article__isnull=False, testimony__isnull=True)
+                | Q(article__isnull=True, testimony__isnull=False),
+                name="collectionitem_exactly_one_target",
+            ),
+            models.UniqueConstraint(
+                fields=("collection", "position"), name="collectionitem_unique_position"
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.position}. {self.article or self.testimony}"
+
+    def natural_key(self) -> tuple:
+        return (self.position, *self.collection.natural_key())
+
+    natural_key.dependencies = ["archive.collection"]

@@ -1,0 +1,11 @@
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "newsroom.settings")
+
+application = get_asgi_application()
+
+from newsroom.checks import refuse_unsafe_configuration  # noqa: E402
+
+refuse_unsafe_configuration()
