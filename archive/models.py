@@ -427,6 +427,8 @@ class TestimonyStatus(models.TextChoices):
 class Testimony(models.Model):
     """What one person said in one article, anchored by offsets: body[start:end] == quote."""
 
+    __test__ = False  # not a pytest test class, despite its name
+
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="testimonies")
     quote = models.TextField()

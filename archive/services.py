@@ -73,6 +73,13 @@ def check_anchor(
         raise ValidationError("The TextQuote suffix does not match the text after the passage.")
 
 
+def _reject_nul(**texts: str | None) -> None:
+    # PostgreSQL cannot store NUL in text, SQLite can: refuse it everywhere, with a message.
+    bad = sorted(name for name, text in texts.items() if text and "\x00" in text)
+    if bad:
+        raise ValidationError(dict.fromkeys(bad, "The text contains a NUL character."))
+
+
 def _require(user: AbstractBaseUser | None, perm: str, action: str) -> None:
     # `by=None` is a trusted system actor (the bootstrap loader, the importer run by an
     # operator); a user acting through the admin or the API is always passed in.
@@ -105,6 +112,7 @@ def article_create(
 ) -> Article:
     """Create a draft article from a raw capture; a capture can be stored only once."""
     _require(by, "archive.add_article", "create articles")
+    _reject_nul(raw_text=raw_text, headline=headline, body=body, **_texts(fields))
     digest = sha256_hex(raw_text)
     if Article.objects.filter(raw_sha256=digest).exists():
         raise ValidationError(
@@ -157,6 +165,7 @@ def article_update(
     if unknown:
         raise ValidationError(f"Not editable here: {', '.join(sorted(unknown))}.")
     _check_may_edit(article=article, by=by)
+    _reject_nul(body=body, **_texts(fields))
     for name, value in fields.items():
         setattr(article, name, value)
     if body is not None and body != article.body:
@@ -165,6 +174,10 @@ def article_update(
     article.full_clean()
     article.save()
     return article
+
+
+def _texts(fields: dict) -> dict[str, str]:
+    return {name: value for name, value in fields.items() if isinstance(value, str)}
 
 
 def _check_may_edit(*, article: Article, by: AbstractBaseUser | None) -> None:
@@ -317,6 +330,7 @@ def testimony_create(
     """Record a testimony at body[start:end]; `quote`, when given, must equal that slice."""
     _require(by, "archive.add_testimony", "record testimonies")
     quote = article.body[start:end] if quote is None else quote
+    _reject_nul(speaker_description=speaker_description, **_texts(fields))
     check_anchor(body=article.body, start=start, end=end, exact=quote)
     testimony = Testimony(
         article=article,
@@ -348,6 +362,7 @@ def testimony_update(
     *, testimony: Testimony, by: AbstractBaseUser | None = None, **fields
 ) -> Testimony:
     _require(by, "archive.change_testimony", "edit testimonies")
+    _reject_nul(**_texts(fields))
     if {"start", "end", "quote"} & set(fields):
         start = fields.pop("start", testimony.start)
         end = fields.pop("end", testimony.end)
@@ -413,6 +428,7 @@ def annotation_create(
     """Annotate body[start:end]; any selector given must agree with the text."""
     _require(by, "archive.add_annotation", "annotate articles")
     exact = article.body[start:end] if exact is None else exact
+    _reject_nul(body=body, author_name=author_name)
     check_anchor(body=article.body, start=start, end=end, exact=exact, prefix=prefix, suffix=suffix)
     own_prefix, own_suffix = quote_context(body=article.body, start=start, end=end)
     annotation = Annotation(

@@ -78,7 +78,7 @@ class ArticleFactory(factory.django.DjangoModelFactory):
     body = factory.Sequence(
         lambda n: f"Dispatch {n}. “We will stay,” said a resident. The town was shelled again."
     )
-    raw_text = factory.LazyAttribute(lambda o: f"RAW CAPTURE\n\n{o.body}\n\nSubscribe")
+    raw_text = factory.LazyAttributeSequence(lambda o, n: f"CAPTURE {n}\n\n{o.body}\n\nSubscribe")
     raw_sha256 = factory.LazyAttribute(lambda o: sha256_hex(o.raw_text))
     captured_at = factory.LazyFunction(timezone.now)
     status = models.Status.PUBLISHED
@@ -88,6 +88,8 @@ class ArticleFactory(factory.django.DjangoModelFactory):
 
 class TestimonyFactory(factory.django.DjangoModelFactory):
     """By default quotes the first “…” passage of the article body."""
+
+    __test__ = False  # not a pytest test class, despite its name
 
     class Meta:
         model = models.Testimony
