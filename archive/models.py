@@ -380,6 +380,11 @@ class Article(SlugNaturalKeyMixin, models.Model):
                 raise ValidationError({"raw_text": "The raw capture cannot be changed."})
 
 
+class CreditQuerySet(models.QuerySet):
+    def get_by_natural_key(self, name: str, role: str, article_slug: str):
+        return self.get(name=name, role=role, article__slug=article_slug)
+
+
 class Credit(models.Model):
     class Role(models.TextChoices):
         AUTHOR = "author", "Author"
@@ -393,6 +398,10 @@ class Credit(models.Model):
     name = models.CharField(max_length=200)
     role = models.CharField(max_length=20, choices=Role.choices)
     position = models.PositiveSmallIntegerField(default=0)
+
+    # Declared in the class so it is the default manager: loaddata looks natural keys up there
+    # (a manager added after class creation is shadowed by the automatic one).
+    objects = CreditQuerySet.as_manager()
 
     class Meta:
         ordering = ("article", "position")
@@ -409,14 +418,6 @@ class Credit(models.Model):
         return (self.name, self.role, *self.article.natural_key())
 
     natural_key.dependencies = ["archive.article"]
-
-
-class CreditQuerySet(models.QuerySet):
-    def get_by_natural_key(self, name: str, role: str, article_slug: str):
-        return self.get(name=name, role=role, article__slug=article_slug)
-
-
-Credit.add_to_class("objects", CreditQuerySet.as_manager())
 
 
 class TestimonyStatus(models.TextChoices):
