@@ -1,0 +1,253 @@
+"""One search API, two engines: PostgreSQL full text and SQLite FTS5, chosen by vendor.
+
+A backend filters a queryset down to the rows whose indexed text matches a parsed query and
+annotates each with `search_rank` (higher is better), matches people by name, and builds
+highlighted snippets for the few rows of a page. Everything it sends to the database is a
+bound parameter built from plain words (see `query.py`); nothing the user typed is ever parsed
+as query syntax.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from django.db import connections
+from django.db.models import BooleanField, Case, F, FloatField, Q, QuerySet, Value, When
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce
+
+from archive.search.query import ParsedQuery, words
+from archive.search.schema import PG_CONFIGS
+
+# Highlight markers the database puts around matched words; private-use characters so they
+# can be told apart from the text, which is HTML-escaped before they become <mark> tags.
+MARK_START, MARK_END = "\ue000", "\ue001"
+SNIPPET_WORDS = 30
+
+
+def render_snippet(text: str) -> str:
+    """Escape the text and turn the markers into <mark>…</mark>."""
+    text = text or ""
+    if text.count(MARK_START) != text.count(MARK_END):
+        text = text.replace(MARK_START, "").replace(MARK_END, "")
+    escaped = html.escape(text, quote=False)
+    return escaped.replace(MARK_START, "<mark>").replace(MARK_END, "</mark>")
+
+
+def plain_snippet(text: str) -> str:
+    """The start of a text, for a row that matched by its speaker rather than its words."""
+    parts = (text or "").split()
+    clipped = " ".join(parts[:SNIPPET_WORDS]) + (" …" if len(parts) > SNIPPET_WORDS else "")
+    return html.escape(clipped, quote=False)
+
+
+def _table(queryset: QuerySet) -> str:
+    return queryset.model._meta.db_table
+
+
+class Backend:
+    vendor = ""
+    # Added to the rank of a testimony whose speaker's name matched (the text may not).
+    speaker_bonus = 0.0
+
+    def __init__(self, alias: str = "default"):
+        self.alias = alias
+
+    @property
+    def connection(self):
+        return connections[self.alias]
+
+    # What a backend implements --------------------------------------------------------------
+    def prepare(self, parsed: ParsedQuery):
+        """A database-ready form of the query, or None when nothing can match."""
+        raise NotImplementedError
+
+    def text_match(self, queryset: QuerySet, prepared) -> Q:
+        raise NotImplementedError
+
+    def text_rank(self, queryset: QuerySet, prepared):
+        raise NotImplementedError
+
+    def name_matches(self, field: str, word: str) -> Q:
+        raise NotImplementedError
+
+    def snippets(self, model, ids: list[int], prepared) -> dict[int, str]:
+        raise NotImplementedError
+
+    # Shared ---------------------------------------------------------------------------------
+    def annotate(self, queryset: QuerySet, prepared, extra_match: Q | None = None) -> QuerySet:
+        """Keep the rows that match (or satisfy `extra_match`), ranked as `search_rank`."""
+        condition = self.text_match(queryset, prepared) if prepared is not None else Q(pk__in=[])
+        rank = (
+            Coalesce(self.text_rank(queryset, prepared), Value(0.0), output_field=FloatField())
+            if prepared is not None
+            else Value(0.0, output_field=FloatField())
+        )
+        if extra_match is not None:
+            condition |= extra_match
+            rank = rank + Case(
+                When(extra_match, then=Value(self.speaker_bonus)),
+                default=Value(0.0),
+                output_field=FloatField(),
+            )
+        return queryset.filter(condition).annotate(search_rank=rank)
+
+
+class PostgresBackend(Backend):
+    vendor = "postgresql"
+    speaker_bonus = 0.5
+    headline_options = (
+        f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords={SNIPPET_WORDS}, MinWords=12, "
+        'MaxFragments=2, FragmentDelimiter=" … "'
+    )
+
+    def prepare(self, parsed: ParsedQuery) -> str | None:
+        """The query as tsquery text, an OR over every configuration of an AND over terms.
+
+        A row's words are stemmed with its language's configuration, so the query is too, in
+        each; PostgreSQL builds the tsquery from bound parameters and hands back its text.
+        """
+        per_config, params = [], []
+        for config in PG_CONFIGS:
+            groups = []
+            for term in parsed.terms:
+                options = []
+                for alternative in term.alternatives:
+                    function = (
+                        "phraseto_tsquery" if len(words(alternative)) > 1 else "plainto_tsquery"
+                    )
+                    options.append(f"{function}('{config}'::regconfig, %s)")
+                    params.append(alternative)
+                groups.append("(" + " || ".join(options) + ")")
+            per_config.append("(" + " && ".join(groups) + ")")
+        sql = "SELECT (" + " || ".join(per_config) + ")::text"
+        with self.connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            text = cursor.fetchone()[0]
+        # Only stop words ("the", "and"): PostgreSQL would match nothing, and says so.
+        return text or None
+
+    def text_match(self, queryset: QuerySet, prepared: str) -> Q:
+        table = _table(queryset)
+        return Q(
+            RawSQL(
+                f'"{table}"."search_document" @@ %s::tsquery',
+                (prepared,),
+                output_field=BooleanField(),
+            )
+        )
+
+    def text_rank(self, queryset: QuerySet, prepared: str):
+        table = _table(queryset)
+        # Normalisation 1: divide by 1 + log(length), so a long article does not outrank a
+        # short quote only by being long.
+        return RawSQL(
+            f'ts_rank("{table}"."search_document", %s::tsquery, 1)',
+            (prepared,),
+            output_field=FloatField(),
+        )
+
+    def name_matches(self, field: str, word: str) -> Q:
+        from django.contrib.postgres.lookups import TrigramWordSimilar
+
+        # word_similarity(word, name) >= pg_trgm.word_similarity_threshold (0.6), served by
+        # the trigram GIN index: "Krasnikov" finds "Yuri Krassnikov".
+        return Q(TrigramWordSimilar(F(field), Value(word)))
+
+    def snippets(self, model, ids: list[int], prepared: str | None) -> dict[int, str]:
+        if not ids or prepared is None:
+            return {}
+        table = model._meta.db_table
+        if table == "archive_testimony":
+            language = "archive_testimony_language(language, article_id)"
+            text = "quote"
+        else:
+            language, text = "language", "body"
+        sql = (
+            f"SELECT id, ts_headline(archive_search_config({language}), {text}, %s::tsquery, %s) "
+            f"FROM {table} WHERE id = ANY(%s)"
+        )
+        with self.connection.cursor() as cursor:
+            cursor.execute(sql, [prepared, self.headline_options, list(ids)])
+            return {
+                pk: render_snippet(fragment)
+                for pk, fragment in cursor.fetchall()
+                if MARK_START in (fragment or "")
+            }
+
+
+class SqliteBackend(Backend):
+    vendor = "sqlite"
+    speaker_bonus = 5.0
+    # bm25 column weights, as PostgreSQL's A > B > C.
+    weights = {"archive_article": (10.0, 4.0, 1.0), "archive_testimony": (10.0, 4.0, 1.0)}
+    snippet_column = {"archive_article": 2, "archive_testimony": 0}
+
+    @staticmethod
+    def _string(text: str) -> str:
+        return '"' + text.replace('"', '""') + '"'
+
+    def prepare(self, parsed: ParsedQuery) -> str | None:
+        """An FTS5 MATCH expression in which every word is a quoted string: no syntax."""
+        groups = []
+        for term in parsed.terms:
+            options = [self._string(" ".join(words(a))) for a in term.alternatives if words(a)]
+            groups.append("(" + " OR ".join(options) + ")")
+        return " AND ".join(groups) if groups else None
+
+    def text_match(self, queryset: QuerySet, prepared: str) -> Q:
+        fts = _table(queryset) + "_fts"
+        return Q(pk__in=RawSQL(f"SELECT rowid FROM {fts} WHERE {fts} MATCH %s", (prepared,)))
+
+    def text_rank(self, queryset: QuerySet, prepared: str):
+        table = _table(queryset)
+        fts = table + "_fts"
+        weights = ", ".join(str(w) for w in self.weights[table])
+        # bm25 is lower-is-better; negated so that, as on PostgreSQL, higher is better.
+        return RawSQL(
+            f"(SELECT -bm25({fts}, {weights}) FROM {fts} "
+            f'WHERE {fts} MATCH %s AND {fts}.rowid = "{table}"."id")',
+            (prepared,),
+            output_field=FloatField(),
+        )
+
+    def name_matches(self, field: str, word: str) -> Q:
+        # A whole word of the name, case-insensitively; no fuzzy matching on SQLite.
+        return Q(**{f"{field}__iregex": rf"(^|\W){re.escape(word)}($|\W)"})
+
+    def snippets(self, model, ids: list[int], prepared: str | None) -> dict[int, str]:
+        if not ids or prepared is None:
+            return {}
+        table = model._meta.db_table
+        fts = table + "_fts"
+        placeholders = ", ".join(["%s"] * len(ids))
+        sql = (
+            f"SELECT rowid, snippet({fts}, {self.snippet_column[table]}, %s, %s, ' … ', "
+            f"{SNIPPET_WORDS}) FROM {fts} WHERE {fts} MATCH %s AND rowid IN ({placeholders})"
+        )
+        with self.connection.cursor() as cursor:
+            cursor.execute(sql, [MARK_START, MARK_END, prepared, *ids])
+            return {
+                pk: render_snippet(fragment)
+                for pk, fragment in cursor.fetchall()
+                if MARK_START in (fragment or "")
+            }
+
+
+BACKENDS: dict[str, type[Backend]] = {
+    PostgresBackend.vendor: PostgresBackend,
+    SqliteBackend.vendor: SqliteBackend,
+}
+
+
+def backend_for(alias: str = "default") -> Backend:
+    vendor = connections[alias].vendor
+    try:
+        return BACKENDS[vendor](alias)
+    except KeyError:
+        raise NotImplementedError(f"Search supports PostgreSQL and SQLite, not {vendor}.") from None
+
+
+def supports_fuzzy_names(alias: str = "default") -> bool:
+    return connections[alias].vendor == PostgresBackend.vendor

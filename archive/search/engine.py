@@ -1,0 +1,248 @@
+"""Searching the archive: ranked, filtered, paginated, highlighted, privacy-safe.
+
+Visibility is never decided here: every search starts from `Article.objects.visible_to(user)`
+and `Testimony.objects.visible_to(user)` (archive/querysets.py), so counts, hits and snippets
+only ever come from rows the viewer may see. A testimony's indexed text holds no speaker name;
+its speaker is matched by name through the ORM, and only under
+`TestimonyQuerySet.identified_q()` for anyone who may not see unpublished material.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.db.models import BooleanField, Case, CharField, Q, QuerySet, Value, When
+
+from archive.models import Article, Person, PersonName, Testimony
+from archive.querysets import TestimonyQuerySet, can_see_unpublished
+from archive.search.backends import Backend, backend_for, plain_snippet
+from archive.search.query import ParsedQuery, SearchQueryError, parse
+
+if TYPE_CHECKING:
+    from archive.querysets import User
+
+ARTICLE, TESTIMONY = "article", "testimony"
+KINDS = (ARTICLE, TESTIMONY)
+MODELS = {ARTICLE: Article, TESTIMONY: Testimony}
+# A speaker is looked for by name only in short queries of name-like words.
+MAX_NAME_WORDS = 4
+MIN_NAME_WORD = 3
+
+__all__ = ["KINDS", "SearchFilters", "SearchHit", "SearchQueryError", "SearchResults", "search"]
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    place: str | None = None
+    tag: str | None = None
+    source: str | None = None
+    language: str | None = None
+    date_from: datetime.date | None = None
+    date_to: datetime.date | None = None
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    kind: str
+    obj: Article | Testimony
+    rank: float
+    snippet: str
+    # For a testimony: whether its speaker may be named to this viewer.
+    speaker_named: bool = False
+
+
+@dataclass(frozen=True)
+class SearchResults:
+    count: int
+    hits: list[SearchHit]
+    query: ParsedQuery
+
+
+# --- Filters -----------------------------------------------------------------------------------
+
+
+def _apply_filters(kind: str, queryset: QuerySet, filters: SearchFilters) -> QuerySet:
+    article_places = Article.places.through.objects
+    if kind == ARTICLE:
+        if filters.place:
+            queryset = queryset.filter(
+                pk__in=article_places.filter(place__slug=filters.place).values("article_id")
+            )
+        if filters.tag:
+            queryset = queryset.filter(
+                pk__in=Article.tags.through.objects.filter(tag__slug=filters.tag).values(
+                    "article_id"
+                )
+            )
+        if filters.source:
+            queryset = queryset.filter(source__slug=filters.source)
+        if filters.language:
+            queryset = queryset.filter(language=filters.language)
+        if filters.date_from:
+            queryset = queryset.filter(published_on__gte=filters.date_from)
+        if filters.date_to:
+            queryset = queryset.filter(published_on__lte=filters.date_to)
+        return queryset
+    if filters.place:
+        queryset = queryset.filter(
+            Q(place__slug=filters.place)
+            | Q(
+                article_id__in=article_places.filter(place__slug=filters.place).values("article_id")
+            )
+        )
+    if filters.tag:
+        queryset = queryset.filter(
+            pk__in=Testimony.tags.through.objects.filter(tag__slug=filters.tag).values(
+                "testimony_id"
+            )
+        )
+    if filters.source:
+        queryset = queryset.filter(article__source__slug=filters.source)
+    if filters.language:
+        queryset = queryset.filter(
+            Q(language=filters.language) | Q(language="", article__language=filters.language)
+        )
+    if filters.date_from:
+        queryset = queryset.filter(article__published_on__gte=filters.date_from)
+    if filters.date_to:
+        queryset = queryset.filter(article__published_on__lte=filters.date_to)
+    return queryset
+
+
+# --- Matching ----------------------------------------------------------------------------------
+
+
+def _speakers_named(backend: Backend, parsed: ParsedQuery) -> QuerySet | None:
+    """People every word of the query names (in their name or one of its variants)."""
+    found = parsed.words
+    if not found or len(found) > MAX_NAME_WORDS or min(map(len, found)) < MIN_NAME_WORD:
+        return None
+    people = Person.objects.all()
+    for word in found:
+        people = people.filter(
+            backend.name_matches("name", word)
+            | Q(
+                pk__in=PersonName.objects.filter(backend.name_matches("name", word)).values(
+                    "person_id"
+                )
+            )
+        )
+    return people.values("pk")
+
+
+def matching(
+    queryset: QuerySet,
+    parsed: ParsedQuery,
+    user: User | None,
+    *,
+    backend: Backend | None = None,
+    prepared=None,
+) -> QuerySet:
+    """`queryset` (articles or testimonies) narrowed to what the viewer may see and what
+    matches, annotated with `search_rank`."""
+    backend = backend or backend_for(queryset.db)
+    if prepared is None:
+        prepared = backend.prepare(parsed)
+    queryset = queryset.visible_to(user)
+    extra = None
+    if queryset.model is Testimony:
+        speakers = _speakers_named(backend, parsed)
+        if speakers is not None:
+            extra = Q(speaker__in=speakers)
+            if not can_see_unpublished(user):
+                extra &= TestimonyQuerySet.identified_q()
+    return backend.annotate(queryset, prepared, extra)
+
+
+def filter_queryset(queryset: QuerySet, q: str, user: User | None) -> QuerySet:
+    """`q=` for the article and testimony lists: the matching rows, best first.
+
+    Raises SearchQueryError (a 400) when `q` has nothing to search for.
+    """
+    if queryset.model not in (Article, Testimony):
+        raise TypeError(f"Search covers articles and testimonies, not {queryset.model.__name__}.")
+    parsed = parse(q)
+    return matching(queryset, parsed, user).order_by("-search_rank", "pk")
+
+
+def search_ids(model, q: str, user: User | None, *, limit: int = 1000) -> list[int]:
+    """Primary keys of the best `limit` matches, best first (for the admin's search boxes)."""
+    return list(
+        filter_queryset(model._default_manager.all(), q, user).values_list("pk", flat=True)[:limit]
+    )
+
+
+# --- The search endpoint ---------------------------------------------------------------------
+
+
+def search(
+    *,
+    q: str,
+    user: User | None,
+    kinds: tuple[str, ...] = KINDS,
+    filters: SearchFilters | None = None,
+    offset: int = 0,
+    limit: int = 20,
+) -> SearchResults:
+    """One page of ranked hits over articles and testimonies, with the total count."""
+    filters = filters or SearchFilters()
+    parsed = parse(q)
+    backend = backend_for()
+    prepared = backend.prepare(parsed)
+    per_kind = {}
+    for kind in kinds:
+        queryset = _apply_filters(kind, MODELS[kind].objects.all(), filters)
+        per_kind[kind] = (
+            matching(queryset, parsed, user, backend=backend, prepared=prepared)
+            .annotate(search_kind=Value(kind, output_field=CharField()))
+            .order_by()
+            .values_list("search_kind", "pk", "search_rank")
+        )
+    count = sum(qs.count() for qs in per_kind.values())
+    querysets = list(per_kind.values())
+    combined = querysets[0].union(*querysets[1:], all=True) if len(querysets) > 1 else querysets[0]
+    rows = list(combined.order_by("-search_rank", "search_kind", "pk")[offset : offset + limit])
+    return SearchResults(count=count, hits=_hits(rows, backend, prepared, user), query=parsed)
+
+
+def _hits(rows, backend: Backend, prepared, user) -> list[SearchHit]:
+    ids = {kind: [pk for k, pk, _ in rows if k == kind] for kind in KINDS}
+    objects: dict[str, dict[int, object]] = {ARTICLE: {}, TESTIMONY: {}}
+    snippets: dict[str, dict[int, str]] = {ARTICLE: {}, TESTIMONY: {}}
+    if ids[ARTICLE]:
+        objects[ARTICLE] = Article.objects.select_related("source").in_bulk(ids[ARTICLE])
+        snippets[ARTICLE] = backend.snippets(Article, ids[ARTICLE], prepared)
+    if ids[TESTIMONY]:
+        objects[TESTIMONY] = (
+            Testimony.objects.select_related("article", "speaker", "place")
+            .annotate(
+                search_named=Case(
+                    When(TestimonyQuerySet.identified_q(), then=Value(True)),
+                    default=Value(can_see_unpublished(user)),
+                    output_field=BooleanField(),
+                )
+            )
+            .in_bulk(ids[TESTIMONY])
+        )
+        snippets[TESTIMONY] = backend.snippets(Testimony, ids[TESTIMONY], prepared)
+    hits = []
+    for kind, pk, rank in rows:
+        obj = objects[kind][pk]
+        if kind == ARTICLE:
+            fallback = plain_snippet(obj.standfirst or obj.body)
+            named = False
+        else:
+            fallback = plain_snippet(obj.quote)
+            named = bool(obj.search_named)
+        hits.append(
+            SearchHit(
+                kind=kind,
+                obj=obj,
+                rank=float(rank or 0.0),
+                snippet=snippets[kind].get(pk, fallback),
+                speaker_named=named,
+            )
+        )
+    return hits
