@@ -1,0 +1,438 @@
+"""The one ingestion service: a raw capture in, a draft article with proposals out.
+
+`dispatch_import` is used by the `import_dispatches` command and by the admin import page, so
+both behave alike. One capture is one transaction: either the article and everything proposed
+for it is written, or nothing is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+
+from charset_normalizer import from_bytes
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from archive.ingest.cleaning import Cleaned, clean, split_paragraphs
+from archive.ingest.detection import Detection, detect, match_outlet
+from archive.ingest.places import Gazetteer, PlaceLinks
+from archive.ingest.quotes import Proposal, normalise_quote, propose
+from archive.models import (
+    Annotation,
+    Article,
+    Credit,
+    Person,
+    PersonName,
+    Source,
+    TestimonyStatus,
+)
+from archive.services import annotation_create, article_create, testimony_create
+
+DEFAULT_MAX_BYTES = 2 * 1024 * 1024
+# charset-normalizer's "chaos" (mess) above which a guessed encoding is not trusted.
+MAX_CHAOS = 0.1
+# Share of control characters above which a text is taken for binary data.
+MAX_CONTROL_SHARE = 0.01
+IMPORTER_NAME = "importer"
+
+
+class ImportRefused(ValidationError):
+    """The capture cannot be imported; `reason` is a short code, the message says why."""
+
+    def __init__(self, message: str, *, reason: str):
+        super().__init__(message, code=reason)
+        self.reason = reason
+
+
+@dataclass
+class ProposedTestimony:
+    start: int
+    end: int
+    quote: str
+    speaker: str
+    speaker_id: int | None
+    speaker_age: int | None
+    role: str
+
+
+@dataclass
+class ImportResult:
+    filename: str
+    status: str  # created | would_create | already_imported | failed
+    sha256: str = ""
+    reason: str = ""
+    message: str = ""
+    article_id: int | None = None
+    article_slug: str = ""
+    headline: str = ""
+    source: str = ""
+    language: str = ""
+    encoding: str = ""
+    credits: list[dict] = field(default_factory=list)
+    dateline: str = ""
+    places: list[str] = field(default_factory=list)
+    testimonies: list[ProposedTestimony] = field(default_factory=list)
+    dropped_paragraphs: int = 0
+    boilerplate_lines: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        return self.status == "failed"
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Analysis:
+    """Everything the importer would write, computed without writing."""
+
+    text: str
+    sha256: str
+    encoding: str
+    detection: Detection
+    cleaned: Cleaned
+    body: str
+    source_id: int | None
+    source_name: str
+    attribution_note: str
+    dateline_place_id: int | None
+    places: PlaceLinks
+    place_names: dict[int, str]
+    proposals: list[Proposal]
+    speakers: dict[str, Person]
+    warnings: list[str]
+
+
+# --- Decoding -----------------------------------------------------------------------------------
+
+
+def max_bytes() -> int:
+    return int(getattr(settings, "INGEST_MAX_BYTES", DEFAULT_MAX_BYTES))
+
+
+def decode_capture(raw: bytes | str) -> tuple[str, str]:
+    """The capture as text and the encoding it was read in, or ImportRefused."""
+    limit = max_bytes()
+    if isinstance(raw, str):
+        try:
+            size = len(raw.encode("utf-8"))
+        except UnicodeEncodeError as exc:
+            raise ImportRefused(
+                "The text contains characters that are not valid Unicode.", reason="not_text"
+            ) from exc
+        text, encoding = raw, "utf-8"
+    else:
+        size = len(raw)
+        text = encoding = None
+    if size > limit:
+        raise ImportRefused(
+            f"The capture is {size:,} bytes, over the limit of {limit:,} (INGEST_MAX_BYTES).",
+            reason="too_large",
+        )
+    if text is None:
+        if b"\x00" in raw:
+            raise ImportRefused("This is a binary file (it contains NUL bytes).", reason="binary")
+        try:
+            text = raw.decode("utf-8-sig")
+            encoding = "utf-8"
+        except UnicodeDecodeError:
+            text, encoding = _guess_encoding(raw)
+    if "\x00" in text:
+        raise ImportRefused("This is binary data (it contains NUL characters).", reason="binary")
+    controls = sum(
+        1 for c in text if (ord(c) < 32 and c not in "\t\n\r\f") or 0x7F <= ord(c) < 0xA0
+    )
+    if controls > max(1, len(text) * MAX_CONTROL_SHARE):
+        raise ImportRefused(
+            "This does not look like text (too many control characters).", reason="binary"
+        )
+    if not text.strip():
+        raise ImportRefused("The capture is empty.", reason="empty")
+    return text, encoding
+
+
+def _guess_encoding(raw: bytes) -> tuple[str, str]:
+    best = from_bytes(raw).best()
+    if best is None or best.chaos > MAX_CHAOS or best.encoding in ("utf_8", "ascii"):
+        raise ImportRefused(
+            "The capture is not UTF-8 and its encoding cannot be detected reliably; "
+            "convert it to UTF-8 and import it again.",
+            reason="unknown_encoding",
+        )
+    return str(best), best.encoding
+
+
+# --- Analysis -----------------------------------------------------------------------------------
+
+
+def analyse(text: str, *, encoding: str = "utf-8") -> Analysis:
+    """Clean, detect, link and propose, reading the database but writing nothing."""
+    paragraphs = split_paragraphs(text)
+    detection = detect(paragraphs)
+    removed = set(detection.credit_lines)
+    if detection.headline_line is not None:
+        removed.add(detection.headline_line)
+    cleaned = clean(text, extra_removed=frozenset(removed))
+    body = cleaned.body
+    warnings = list(detection.warnings)
+    if encoding != "utf-8":
+        warnings.append(f"Read as {encoding} (detected): check accented and Cyrillic letters.")
+    if not body.strip():
+        raise ImportRefused(
+            "Nothing is left once navigation, credit lines and repeats are removed.",
+            reason="no_content",
+        )
+
+    sources = list(Source.objects.values_list("pk", "name", "slug"))
+    source_id, evidence, unknown_outlets = match_outlet(detection.outlet_hints, sources)
+    source_name = next((name for pk, name, _ in sources if pk == source_id), "")
+    if source_id:
+        attribution_note = f"Detected by the importer from “{evidence.strip()[:200]}”."
+    else:
+        attribution_note = "The capture names no known outlet: unattributed, not guessed."
+        for outlet in unknown_outlets:
+            warnings.append(f"The capture names the outlet “{outlet}”, which is not a source yet.")
+
+    gazetteer = Gazetteer.from_database()
+    people_names = _people_names()
+    source_names = {name for _, name, _ in sources} | {h[0] for h in detection.outlet_hints}
+    place_words = set(gazetteer.by_name)
+    proposals = propose(
+        body,
+        cleaned.paragraph_offsets(),
+        known_names=set(people_names),
+        not_names=place_words | {w for n in source_names for w in n.split()},
+    )
+    speaker_names = {p.speaker.name for p in proposals if p.speaker.name}
+    credit_names = {c.name for c in detection.credits}
+    places = gazetteer.link(body, not_places=speaker_names | credit_names | source_names)
+    if places.unknown:
+        warnings.append(
+            "Names that look like places but are not in the gazetteer (not linked): "
+            + ", ".join(places.unknown)
+            + "."
+        )
+    dateline_place_id = None
+    if detection.dateline_place:
+        dateline_place_id = gazetteer.lookup(detection.dateline_place)
+        if dateline_place_id is None:
+            warnings.append(
+                f"The dateline place “{detection.dateline_place}” is not in the gazetteer."
+            )
+    speakers = _match_people(speaker_names, people_names, warnings)
+    place_names = _place_names(places.place_ids)
+    return Analysis(
+        text=text,
+        sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        encoding=encoding,
+        detection=detection,
+        cleaned=cleaned,
+        body=body,
+        source_id=source_id,
+        source_name=source_name,
+        attribution_note=attribution_note,
+        dateline_place_id=dateline_place_id,
+        places=places,
+        place_names=place_names,
+        proposals=proposals,
+        speakers=speakers,
+        warnings=warnings,
+    )
+
+
+def _people_names() -> dict[str, set[int]]:
+    """Every person's name and name variants, case-folded, with who bears them."""
+    names: dict[str, set[int]] = {}
+    for pk, name in Person.objects.values_list("pk", "name"):
+        names.setdefault(normalise_quote(name), set()).add(pk)
+    for pk, name in PersonName.objects.values_list("person_id", "name"):
+        names.setdefault(normalise_quote(name), set()).add(pk)
+    return names
+
+
+def _match_people(
+    speaker_names: set[str], people_names: dict[str, set[int]], warnings: list[str]
+) -> dict[str, Person]:
+    matched: dict[str, int] = {}
+    for name in sorted(speaker_names):
+        ids = people_names.get(normalise_quote(name), set())
+        if len(ids) == 1:
+            matched[name] = next(iter(ids))
+        elif len(ids) > 1:
+            warnings.append(
+                f"“{name}” matches {len(ids)} people in the archive: pick the right one."
+            )
+    people = Person.objects.in_bulk(set(matched.values()))
+    return {name: people[pk] for name, pk in matched.items() if pk in people}
+
+
+def _place_names(place_ids: list[int]) -> dict[int, str]:
+    from archive.models import Place
+
+    return dict(Place.objects.filter(pk__in=place_ids).values_list("pk", "name"))
+
+
+def speaker_label(proposal: Proposal, speakers: dict[str, Person]) -> tuple[Person | None, str]:
+    """The Person a proposal names, or the description an editor will read."""
+    speaker = proposal.speaker
+    if speaker.name and speaker.name in speakers:
+        return speakers[speaker.name], ""
+    if speaker.name:
+        # A new name is not made a Person automatically: a person carries a protection
+        # decision that only an editor may take. The name waits in the description.
+        role = f", {speaker.role}" if speaker.role else ""
+        return None, f"{speaker.name}{role} (proposed: not yet in the archive)"[:300]
+    return None, speaker.description[:300] or "an unidentified speaker"
+
+
+# --- The service --------------------------------------------------------------------------------
+
+
+def dispatch_import(
+    *,
+    raw: bytes | str,
+    filename: str,
+    by: AbstractBaseUser | None = None,
+    dry_run: bool = False,
+    captured_at: datetime | None = None,
+) -> ImportResult:
+    """Import one capture as a draft article with proposed testimonies.
+
+    Raises ImportRefused for input that cannot be imported (empty, binary, undecodable, too
+    large, nothing left after cleaning); returns "already_imported" for a capture stored before.
+    """
+    text, encoding = decode_capture(raw)
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    existing = Article.objects.filter(raw_sha256=digest).only("pk", "slug", "headline").first()
+    if existing is not None:
+        return ImportResult(
+            filename=filename,
+            status="already_imported",
+            sha256=digest,
+            article_id=existing.pk,
+            article_slug=existing.slug,
+            headline=existing.headline,
+            message="Already imported: this exact capture is stored; nothing changed.",
+        )
+    analysis = analyse(text, encoding=encoding)
+    result = _result(filename, analysis)
+    if dry_run:
+        result.status = "would_create"
+        return result
+    try:
+        article = _write(analysis, by=by, captured_at=captured_at)
+    except IntegrityError:
+        # Another import stored the same capture between our check and our write.
+        existing = Article.objects.filter(raw_sha256=digest).first()
+        if existing is None:
+            raise
+        result.status, result.article_id, result.article_slug = (
+            "already_imported",
+            existing.pk,
+            existing.slug,
+        )
+        result.message = "Already imported (by a concurrent import); nothing changed."
+        return result
+    result.status = "created"
+    result.article_id, result.article_slug = article.pk, article.slug
+    return result
+
+
+def _result(filename: str, a: Analysis) -> ImportResult:
+    result = ImportResult(
+        filename=filename,
+        status="would_create",
+        sha256=a.sha256,
+        headline=a.detection.headline,
+        source=a.source_name,
+        language=a.detection.language,
+        encoding=a.encoding,
+        credits=[{"name": c.name, "role": c.role} for c in a.detection.credits],
+        dateline=a.detection.dateline_place,
+        places=[a.place_names[pk] for pk in a.places.place_ids if pk in a.place_names],
+        dropped_paragraphs=len(a.cleaned.duplicates),
+        boilerplate_lines=len(a.cleaned.boilerplate),
+        warnings=list(a.warnings),
+    )
+    for p in a.proposals:
+        person, description = speaker_label(p, a.speakers)
+        result.testimonies.append(
+            ProposedTestimony(
+                start=p.start,
+                end=p.end,
+                quote=p.quote,
+                speaker=person.name if person else description,
+                speaker_id=person.pk if person else None,
+                speaker_age=p.speaker.age,
+                role=p.speaker.role,
+            )
+        )
+    return result
+
+
+@transaction.atomic
+def _write(a: Analysis, *, by: AbstractBaseUser | None, captured_at: datetime | None) -> Article:
+    detection = a.detection
+    headline = detection.headline[:500]
+    article = article_create(
+        raw_text=a.text,
+        headline=headline,
+        body=a.body,
+        language=detection.language,
+        captured_at=captured_at or timezone.now(),
+        by=by,
+        source_id=a.source_id,
+        attribution_note=a.attribution_note,
+        dateline_place_id=a.dateline_place_id,
+    )
+    Credit.objects.bulk_create(
+        Credit(article=article, name=c.name[:200], role=c.role, position=i)
+        for i, c in enumerate(detection.credits)
+    )
+    if a.places.place_ids:
+        article.places.add(*a.places.place_ids)
+    for p in a.proposals:
+        person, description = speaker_label(p, a.speakers)
+        age = p.speaker.age if p.speaker.age is not None and p.speaker.age < 130 else None
+        context = (
+            f"Attribution in the text: “{p.speaker.evidence[:200]}”." if p.speaker.evidence else ""
+        )
+        testimony_create(
+            article=article,
+            start=p.start,
+            end=p.end,
+            quote=p.quote,
+            speaker=person,
+            speaker_description=description,
+            speaker_age=age,
+            place_id=a.dateline_place_id,
+            context=context,
+            language=detection.language,
+            status=TestimonyStatus.PROPOSED,
+            by=by,
+        )
+    offsets = a.cleaned.paragraph_offsets()
+    for dropped in a.cleaned.duplicates:
+        start, end = offsets[dropped.kept_index]
+        similarity = "verbatim" if dropped.ratio == 1.0 else f"{dropped.ratio:.0%} similar"
+        annotation_create(
+            article=article,
+            start=start,
+            end=end,
+            motivation=Annotation.Motivation.EDITING,
+            body=(
+                f"The importer dropped a repeat of this paragraph ({similarity}, line "
+                f"{dropped.line} of the raw capture): “{dropped.text}”"
+            ),
+            is_public=False,
+            by=by,
+            author_name="" if by is not None else IMPORTER_NAME,
+        )
+    return article
