@@ -214,9 +214,14 @@ def find_quotes(body: str, paragraphs: list[tuple[int, int]]) -> list[_Quote]:
                 i += 1
                 continue
             kind = _classify(body[:p_end], i, inside)
+            if kind == "open" and inside is not None and _stray_mark(body, content_at, i):
+                # A mark after a word or two of exclamation ("There! "A dirty Russian!") is a
+                # stray inside one quote, not a new quote.
+                i += 1
+                continue
             if kind == "open" and inside is not None:
                 # A new quote opens before the previous one closed: end that one at the last
-                # sentence boundary before this mark ("There! "A dirty Russian!").
+                # sentence boundary before this mark ("…friends there. …, he said, "I don't").
                 boundaries = _sentence_starts(body, content_at, i)
                 cut = boundaries[-1] if boundaries else i
                 _add(quotes, body, content_at, cut, open_at, cut, number)
@@ -266,6 +271,11 @@ def find_quotes(body: str, paragraphs: list[tuple[int, int]]) -> list[_Quote]:
     if carry is not None:
         _add(quotes, body, carry.start, carry.end, carry.open_mark, carry.end, carry.paragraph)
     return quotes
+
+
+def _stray_mark(body: str, content_start: int, mark: int) -> bool:
+    between = body[content_start:mark]
+    return len(_WORDS.findall(between)) < MIN_QUOTE_WORDS and not re.search(rf"\b{VERB}\b", between)
 
 
 def _first_char(body: str, lo: int, hi: int) -> int:
@@ -407,6 +417,13 @@ class People:
         m = re.search(r"(\d{1,3})-year-old\s+(?:[a-z]+\s+){0,2}$", before)
         if m:
             info.age = info.age or int(m.group(1))
+        # "A soldier named Vadim", "their leader Adam": the role stands before the name.
+        m = re.search(
+            rf"\b(?P<role>(?:[a-z]+\s+)?(?:{ROLE_NOUNS}|leader))\s+(?:named\s+|called\s+)?$",
+            before,
+        )
+        if m and not info.role:
+            info.role = m["role"]
         mention = Mention(name=name, start=start)
         self.mentions.append(mention)
         self.mentions.sort(key=lambda x: x.start)

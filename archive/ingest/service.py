@@ -8,6 +8,7 @@ for it is written, or nothing is.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
@@ -202,7 +203,9 @@ def analyse(text: str, *, encoding: str = "utf-8") -> Analysis:
 
     gazetteer = Gazetteer.from_database()
     people_names = _people_names()
-    source_names = {name for _, name, _ in sources} | {h[0] for h in detection.outlet_hints}
+    source_names = {name for _, name, _ in sources} | {
+        name for name, _, strong in detection.outlet_hints if strong
+    }
     place_words = set(gazetteer.by_name)
     proposals = propose(
         body,
@@ -226,8 +229,15 @@ def analyse(text: str, *, encoding: str = "utf-8") -> Analysis:
             warnings.append(
                 f"The dateline place “{detection.dateline_place}” is not in the gazetteer."
             )
-    speakers = _match_people(speaker_names, people_names, warnings)
+    _add_ancestors(places)
     place_names = _place_names(places.place_ids)
+    speakers = _match_people(
+        proposals,
+        people_names,
+        body=body,
+        place_names={n for n, pk in gazetteer.by_name.items() if pk in _local_places(places)},
+        warnings=warnings,
+    )
     return Analysis(
         text=text,
         sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
@@ -258,19 +268,94 @@ def _people_names() -> dict[str, set[int]]:
 
 
 def _match_people(
-    speaker_names: set[str], people_names: dict[str, set[int]], warnings: list[str]
+    proposals: list[Proposal],
+    people_names: dict[str, set[int]],
+    *,
+    body: str,
+    place_names: set[str],
+    warnings: list[str],
 ) -> dict[str, Person]:
-    matched: dict[str, int] = {}
-    for name in sorted(speaker_names):
-        ids = people_names.get(normalise_quote(name), set())
-        if len(ids) == 1:
-            matched[name] = next(iter(ids))
-        elif len(ids) > 1:
+    """The archive's Person for each named speaker, when the name or a variant matches.
+
+    A full name is enough. A first name alone ("Ivan") is common, so it is linked only when
+    something corroborates it: the role agrees, the person's record mentions one of this
+    dispatch's places, or another of their names appears in the text.
+    """
+    roles: dict[str, str] = {}
+    for p in proposals:
+        if p.speaker.name:
+            roles[p.speaker.name] = roles.get(p.speaker.name) or p.speaker.role
+    candidates: dict[str, set[int]] = {
+        name: people_names.get(normalise_quote(name), set()) for name in roles
+    }
+    people = Person.objects.in_bulk({pk for ids in candidates.values() for pk in ids})
+    variants: dict[int, list[str]] = {}
+    for pk, name in PersonName.objects.filter(person__in=people).values_list("person_id", "name"):
+        variants.setdefault(pk, []).append(name)
+    folded_body = body.casefold()
+    matched: dict[str, Person] = {}
+    for name, ids in sorted(candidates.items()):
+        ids = {pk for pk in ids if pk in people}
+        if len(ids) > 1:
+            warnings.append(f"“{name}” matches {len(ids)} people in the archive: pick one.")
+            continue
+        if not ids:
+            continue
+        person = people[next(iter(ids))]
+        if len(name.split()) > 1 or _corroborated(
+            person,
+            role=roles[name],
+            variants=variants.get(person.pk, []),
+            body=folded_body,
+            place_names=place_names,
+        ):
+            matched[name] = person
+        else:
             warnings.append(
-                f"“{name}” matches {len(ids)} people in the archive: pick the right one."
+                f"“{name}” may be {person} in the archive; not linked, as nothing but the "
+                "first name agrees."
             )
-    people = Person.objects.in_bulk(set(matched.values()))
-    return {name: people[pk] for name, pk in matched.items() if pk in people}
+    return matched
+
+
+_ROLE_STOP = frozenset({"a", "an", "the", "of", "in", "and", "for", "at", "on", "local"})
+
+
+def _corroborated(
+    person: Person, *, role: str, variants: list[str], body: str, place_names: set[str]
+) -> bool:
+    role_words = {w.strip(",.").casefold() for w in role.split()} - _ROLE_STOP
+    known_words = {w.strip(",.").casefold() for w in person.role.split()} - _ROLE_STOP
+    if role_words & known_words or {w.rstrip("s") for w in role_words} & known_words:
+        return True
+    record = f"{person.role} {person.note}".casefold()
+    if any(re.search(rf"(?<!\w){re.escape(n)}(?!\w)", record) for n in place_names if n):
+        return True
+    return any(len(v.split()) > 1 and v.casefold() in body for v in variants)
+
+
+def _local_places(places: PlaceLinks) -> set[int]:
+    """Places the text names itself, countries aside: what a person's record may share."""
+    from archive.models import Place
+
+    named = {pk for pk, *_ in places.mentions}
+    return set(
+        Place.objects.filter(pk__in=named).exclude(kind="country").values_list("pk", flat=True)
+    )
+
+
+def _add_ancestors(places: PlaceLinks) -> None:
+    """A town's region and country belong to the dispatch too, as editors record them."""
+    from archive.models import Place
+
+    parents = dict(Place.objects.filter(parent__isnull=False).values_list("pk", "parent_id"))
+    for pk in list(places.place_ids):
+        seen = set()
+        while pk in parents and pk not in seen:
+            seen.add(pk)
+            pk = parents[pk]
+            if pk not in places.place_ids:
+                places.place_ids.append(pk)
 
 
 def _place_names(place_ids: list[int]) -> dict[int, str]:
