@@ -6,6 +6,9 @@ visibility. The `_q` twins return the same condition as a `Q` for use across rel
 
 from __future__ import annotations
 
+import functools
+import re
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from django.db import models
@@ -123,3 +126,72 @@ class CollectionItemQuerySet(models.QuerySet):
 
     def visible_to(self, user: User | None) -> CollectionItemQuerySet:
         return self.all() if can_see_unpublished(user) else self.public()
+
+
+# --- Names the public must not read -------------------------------------------------------------
+
+# Each character of a withheld name becomes this mask, so every offset into the text (testimony
+# start/end, W3C TextPosition selectors) stays valid in the redacted text.
+WITHHELD_MASK = "█"
+# Words of a name shorter than this are not masked on their own ("de", "Al").
+MIN_WITHHELD_WORD = 3
+
+
+def withheld_names(article_ids: Iterable[int]) -> dict[int, frozenset[str]]:
+    """For each article, the names the public must not read in its text.
+
+    Those are the names (with their variants, and each word of them, so "Guseva is tired" is
+    covered too) of every person whose protection level withholds their identity, and of every
+    speaker quoted in the article in a testimony that is pseudonymised or restricted. Two queries,
+    whatever the number of articles.
+    """
+    from archive.models import Person, PersonName, ProtectionLevel, Testimony
+
+    article_ids = list(article_ids)
+    rows = Testimony.objects.filter(
+        Q(article_id__in=article_ids, speaker__isnull=False) & ~TestimonyQuerySet.identified_q()
+    ).values_list("article_id", "speaker_id", "speaker__name")
+    protected = Person.objects.exclude(protection_level=ProtectionLevel.PUBLIC).values_list(
+        "pk", "name"
+    )
+    rows, protected = list(rows), list(protected)
+    person_ids = {pid for _, pid, _ in rows} | {pid for pid, _ in protected}
+    names_by_person: dict[int, set[str]] = {pid: set() for pid in person_ids}
+    for _, pid, name in rows:
+        names_by_person[pid].add(name)
+    for pid, name in protected:
+        names_by_person[pid].add(name)
+    if person_ids:
+        for pid, name in PersonName.objects.filter(person_id__in=person_ids).values_list(
+            "person_id", "name"
+        ):
+            names_by_person[pid].add(name)
+    # Full names and variants of protected people are withheld everywhere; the separate words
+    # of a name only where that person is quoted, so a common first name is not masked
+    # across the whole archive.
+    everywhere = frozenset().union(*(names_by_person[pid] for pid, _ in protected))
+    quoted: dict[int, set[str]] = {article_id: set() for article_id in article_ids}
+    for article_id, pid, _ in rows:
+        quoted[article_id] |= names_by_person[pid]
+    return {article_id: everywhere | _with_words(names) for article_id, names in quoted.items()}
+
+
+def _with_words(names: set[str]) -> frozenset[str]:
+    words = {w for name in names for w in re.split(r"[\s\-]+", name) if len(w) >= MIN_WITHHELD_WORD}
+    return frozenset(n for n in names | words if n.strip())
+
+
+@functools.lru_cache(maxsize=1024)
+def _pattern(names: frozenset[str]) -> re.Pattern[str] | None:
+    if not names:
+        return None
+    alternatives = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
+
+
+def redact(text: str, names: frozenset[str]) -> str:
+    """`text` with every withheld name masked, character for character."""
+    pattern = _pattern(names)
+    if pattern is None or not text:
+        return text
+    return pattern.sub(lambda m: WITHHELD_MASK * len(m.group(0)), text)
