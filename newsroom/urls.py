@@ -2,8 +2,12 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from archive.ingest.views import import_view
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="api-root", permanent=False)),
+    # The capture importer lives under the admin (its own view, the admin's login and look).
+    path("admin/archive/import/", admin.site.admin_view(import_view), name="archive-import"),
     path("admin/", admin.site.urls),
     path("api/", include("archive.urls")),
 ]

@@ -32,7 +32,12 @@ from archive.models import (
     Source,
     TestimonyStatus,
 )
-from archive.services import annotation_create, article_create, testimony_create
+from archive.services import (
+    _unique_slug,
+    annotation_create,
+    article_create,
+    testimony_create,
+)
 
 DEFAULT_MAX_BYTES = 2 * 1024 * 1024
 # charset-normalizer's "chaos" (mess) above which a guessed encoding is not trusted.
@@ -40,6 +45,8 @@ MAX_CHAOS = 0.1
 # Share of control characters above which a text is taken for binary data.
 MAX_CONTROL_SHARE = 0.01
 IMPORTER_NAME = "importer"
+# Slugs from the first words of the headline: long enough to recognise, short enough for URLs.
+SLUG_CHARS = 80
 
 
 class ImportRefused(ValidationError):
@@ -215,7 +222,10 @@ def analyse(text: str, *, encoding: str = "utf-8") -> Analysis:
     )
     speaker_names = {p.speaker.name for p in proposals if p.speaker.name}
     credit_names = {c.name for c in detection.credits}
-    places = gazetteer.link(body, not_places=speaker_names | credit_names | source_names)
+    person_words = {w for n in speaker_names | credit_names for w in n.split()}
+    places = gazetteer.link(
+        body, not_places=speaker_names | credit_names | source_names | person_words
+    )
     if places.unknown:
         warnings.append(
             "Names that look like places but are not in the gazetteer (not linked): "
@@ -462,6 +472,11 @@ def _result(filename: str, a: Analysis) -> ImportResult:
     return result
 
 
+def _slug_words(headline: str, limit: int = 60) -> str:
+    cut = headline[:limit]
+    return cut.rsplit(" ", 1)[0] if len(headline) > limit and " " in cut else cut
+
+
 @transaction.atomic
 def _write(a: Analysis, *, by: AbstractBaseUser | None, captured_at: datetime | None) -> Article:
     detection = a.detection
@@ -469,6 +484,7 @@ def _write(a: Analysis, *, by: AbstractBaseUser | None, captured_at: datetime | 
     article = article_create(
         raw_text=a.text,
         headline=headline,
+        slug=_unique_slug(Article, _slug_words(headline), max_length=SLUG_CHARS),
         body=a.body,
         language=detection.language,
         captured_at=captured_at or timezone.now(),
