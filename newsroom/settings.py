@@ -88,6 +88,17 @@ else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 
+# A read replica (PostgreSQL streaming replication, say): newsroom.routers sends reads there and
+# keeps writes, and reads inside a write transaction, on the primary. In tests it mirrors the
+# primary, so the routing is exercised without a second server.
+if env.str("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = env.db("DATABASE_REPLICA_URL")
+    for option in ("CONN_MAX_AGE", "CONN_HEALTH_CHECKS"):
+        if option in DATABASES["default"]:
+            DATABASES["replica"].setdefault(option, DATABASES["default"][option])
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["newsroom.routers.PrimaryReplicaRouter"]
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache("CACHE_URL", default=env.str("REDIS_URL", default="locmemcache://"))}
