@@ -180,6 +180,15 @@ def _texts(fields: dict) -> dict[str, str]:
     return {name: value for name, value in fields.items() if isinstance(value, str)}
 
 
+def article_may_edit(*, article: Article, by: AbstractBaseUser | None) -> bool:
+    """Whether `by` may edit this article now (the admin asks before offering a form)."""
+    try:
+        _check_may_edit(article=article, by=by)
+    except PermissionDenied:
+        return False
+    return True
+
+
 def _check_may_edit(*, article: Article, by: AbstractBaseUser | None) -> None:
     _require(by, "archive.change_article", "edit articles")
     if article.status in (Status.PUBLISHED, Status.WITHDRAWN):
@@ -215,8 +224,27 @@ def _occurrences(haystack: str, needle: str) -> list[int]:
     return found
 
 
+def article_check_body(*, article: Article, body: str) -> None:
+    """Raise the ValidationError `article_update` would raise for this new body, writing nothing.
+
+    Forms call it while validating, so an editor sees which anchors an edit would detach beside
+    the text they typed instead of losing the edit to a refused save.
+    """
+    if article.pk is not None and body != article.body:
+        _plan_reanchor(article=article, new_body=body)
+
+
 def _reanchor(*, article: Article, new_body: str) -> None:
-    """Move every testimony and annotation to its passage in the new body, or refuse.
+    """Move every testimony and annotation to its passage in the new body, or refuse."""
+    moved_testimonies, moved_annotations = _plan_reanchor(article=article, new_body=new_body)
+    for testimony in moved_testimonies:
+        testimony.save(update_fields=("start", "end", "updated_at"))
+    for annotation in moved_annotations:
+        annotation.save(update_fields=("start", "end", "prefix", "suffix", "updated_at"))
+
+
+def _plan_reanchor(*, article: Article, new_body: str) -> tuple[list[Testimony], list[Annotation]]:
+    """Where every testimony and annotation lands in the new body, or raise.
 
     Refusal lists every anchor that would break, so the editor can fix the text (or detach the
     testimony) in one go instead of discovering them one by one.
@@ -264,10 +292,7 @@ def _reanchor(*, article: Article, new_body: str) -> None:
                 ]
             }
         )
-    for testimony in moved_testimonies:
-        testimony.save(update_fields=("start", "end", "updated_at"))
-    for annotation in moved_annotations:
-        annotation.save(update_fields=("start", "end", "prefix", "suffix", "updated_at"))
+    return moved_testimonies, moved_annotations
 
 
 @transaction.atomic
@@ -407,6 +432,26 @@ def testimony_confirm(
     return testimony
 
 
+@transaction.atomic
+def testimony_add_tags(
+    *, testimony: Testimony, tags: Iterable[Tag], by: AbstractBaseUser | None = None
+) -> Testimony:
+    _require(by, "archive.change_testimony", "edit testimonies")
+    testimony.tags.add(*tags)
+    return testimony
+
+
+@transaction.atomic
+def testimony_delete(*, testimony: Testimony, by: AbstractBaseUser | None = None) -> None:
+    """Delete a testimony unless a collection still presents it (remove it there first)."""
+    _require(by, "archive.delete_testimony", "delete testimonies")
+    if testimony.collection_items.exists():
+        raise ValidationError(
+            f"{testimony} is part of a collection: remove it from the collection first."
+        )
+    testimony.delete()
+
+
 # --- Annotations -------------------------------------------------------------------------------
 
 
@@ -447,6 +492,31 @@ def annotation_create(
     annotation.full_clean()
     annotation.save()
     return annotation
+
+
+EDITABLE_ANNOTATION_FIELDS = frozenset({"motivation", "body", "is_public"})
+
+
+@transaction.atomic
+def annotation_update(
+    *, annotation: Annotation, by: AbstractBaseUser | None = None, **fields
+) -> Annotation:
+    """Edit an annotation's note; its selectors move only with the text (see article_update)."""
+    _require(by, "archive.change_annotation", "edit annotations")
+    unknown = set(fields) - EDITABLE_ANNOTATION_FIELDS
+    if unknown:
+        raise ValidationError(f"Not editable here: {', '.join(sorted(unknown))}.")
+    for name, value in fields.items():
+        setattr(annotation, name, value)
+    annotation.full_clean()
+    annotation.save()
+    return annotation
+
+
+@transaction.atomic
+def annotation_delete(*, annotation: Annotation, by: AbstractBaseUser | None = None) -> None:
+    _require(by, "archive.delete_annotation", "delete annotations")
+    annotation.delete()
 
 
 # --- Collections -------------------------------------------------------------------------------
@@ -505,3 +575,86 @@ def collection_reorder(
     for position, pk in enumerate(item_ids, start=1):
         items[pk].position = position
         items[pk].save(update_fields=("position",))
+
+
+EDITABLE_COLLECTION_FIELDS = frozenset({"title", "slug", "introduction", "curator"})
+
+
+@transaction.atomic
+def collection_create(
+    *,
+    title: str,
+    slug: str = "",
+    introduction: str = "",
+    curator: str = "",
+    by: AbstractBaseUser | None = None,
+) -> Collection:
+    _require(by, "archive.add_collection", "create collections")
+    collection = Collection(
+        title=title,
+        slug=slug or _unique_slug(Collection, title),
+        introduction=introduction,
+        curator=curator,
+        status=Status.DRAFT,
+    )
+    collection.full_clean()
+    collection.save()
+    return collection
+
+
+@transaction.atomic
+def collection_update(
+    *, collection: Collection, by: AbstractBaseUser | None = None, **fields
+) -> Collection:
+    _require(by, "archive.change_collection", "edit collections")
+    if collection.status == Status.PUBLISHED:
+        _require(by, "archive.publish_collection", "edit published collections")
+    unknown = set(fields) - EDITABLE_COLLECTION_FIELDS
+    if unknown:
+        raise ValidationError(f"Not editable here: {', '.join(sorted(unknown))}.")
+    for name, value in fields.items():
+        setattr(collection, name, value)
+    collection.full_clean()
+    collection.save()
+    return collection
+
+
+@transaction.atomic
+def collection_withdraw(
+    *, collection: Collection, by: AbstractBaseUser | None = None
+) -> Collection:
+    _require(by, "archive.publish_collection", "withdraw collections")
+    if collection.status != Status.PUBLISHED:
+        raise ValidationError("Only published collections can be withdrawn.")
+    collection.status = Status.WITHDRAWN
+    collection.save(update_fields=("status", "updated_at"))
+    return collection
+
+
+@transaction.atomic
+def collection_item_update(
+    *,
+    item: CollectionItem,
+    caption: str,
+    article: Article | None = None,
+    testimony: Testimony | None = None,
+    by: AbstractBaseUser | None = None,
+) -> CollectionItem:
+    """Change what an item shows and its caption; its place in the order moves by reordering."""
+    _require(by, "archive.change_collection", "edit collections")
+    if (article is None) == (testimony is None):
+        raise ValidationError("A collection item points at exactly one article or one testimony.")
+    item.article, item.testimony, item.caption = article, testimony, caption
+    item.full_clean()
+    item.save()
+    return item
+
+
+@transaction.atomic
+def collection_item_remove(*, item: CollectionItem, by: AbstractBaseUser | None = None) -> None:
+    """Remove an item and close the gap, so positions stay 1..n."""
+    _require(by, "archive.change_collection", "edit collections")
+    collection = item.collection
+    item.delete()
+    remaining = list(collection.items.order_by("position").values_list("pk", flat=True))
+    collection_reorder(collection=collection, item_ids=remaining, by=by)

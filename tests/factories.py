@@ -134,3 +134,32 @@ class CollectionItemFactory(factory.django.DjangoModelFactory):
     position = factory.Sequence(lambda n: n + 1)
     article = factory.SubFactory(ArticleFactory)
     testimony = None
+
+
+class PersonNameFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.PersonName
+
+    person = factory.SubFactory(PersonFactory)
+    name = factory.Sequence(lambda n: f"Spelling {n}")
+
+
+class PlaceFactFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.PlaceFact
+
+    place = factory.SubFactory(PlaceFactory)
+    kind = models.PlaceFact.Kind.POPULATION
+    value = factory.Sequence(lambda n: str(10_000 + n))
+    as_of = factory.Sequence(
+        lambda n: timezone.now().date().replace(year=1950 + n % 70, month=1, day=1)
+    )
+
+
+class CreditFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Credit
+
+    article = factory.SubFactory(ArticleFactory)
+    name = factory.Sequence(lambda n: f"Reporter {n}")
+    role = models.Credit.Role.REPORTER

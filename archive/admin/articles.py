@@ -1,0 +1,574 @@
+"""Articles: the change page with its annotation tool, inlines, workflow buttons and actions."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from simple_history.admin import SimpleHistoryAdmin
+
+from archive import services
+from archive.admin.base import (
+    ArchiveAdminMixin,
+    TagListFilter,
+    call_service,
+    changed_values,
+    error_messages,
+    run_bulk,
+)
+from archive.forms import (
+    AddTagForm,
+    AnchoredInlineForm,
+    AnnotateForm,
+    ArticleAdminForm,
+    RecordTestimonyForm,
+)
+from archive.models import (
+    Annotation,
+    Article,
+    Credit,
+    Source,
+    Status,
+    Testimony,
+    TestimonyStatus,
+)
+
+
+def may_edit(request, article: Article | None) -> bool:
+    return article is None or services.article_may_edit(article=article, by=request.user)
+
+
+class ArticleChildInline(admin.TabularInline):
+    """Rows anchored in the article: edited here, created from a selection in the text."""
+
+    form = AnchoredInlineForm
+    extra = 0
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        # A new anchor needs a selection: the annotation tool above the form makes it.
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and may_edit(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and may_edit(request, obj)
+
+
+class TestimonyInline(ArticleChildInline):
+    model = Testimony
+    fields = ("quote", "start", "end", "speaker", "speaker_description", "visibility", "status")
+    readonly_fields = ("quote", "start", "end", "visibility", "status")
+    autocomplete_fields = ("speaker",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("speaker")
+
+
+class AnnotationInline(ArticleChildInline):
+    model = Annotation
+    fields = ("exact", "start", "end", "motivation", "body", "is_public", "author_name")
+    readonly_fields = ("exact", "start", "end", "author_name")
+
+
+class CreditInline(admin.TabularInline):
+    model = Credit
+    extra = 0
+    fields = ("position", "name", "role")
+
+    def has_add_permission(self, request, obj=None):
+        return super().has_add_permission(request, obj) and may_edit(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and may_edit(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and may_edit(request, obj)
+
+
+class LanguageListFilter(admin.SimpleListFilter):
+    """Languages offered are those of the sources: a DISTINCT over a million articles would
+    scan them all on every page load."""
+
+    title = "language"
+    parameter_name = "language"
+
+    def lookups(self, request, model_admin):
+        languages = set(
+            Source.objects.exclude(language="").values_list("language", flat=True).distinct()
+        )
+        if self.value():
+            languages.add(self.value())
+        return [(code, code) for code in sorted(languages)]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(language=self.value()) if self.value() else queryset
+
+
+ARTICLE_TEXT_FIELDS = ("headline", "slug", "source", "attribution_note", "language", "standfirst")
+ARTICLE_DATE_FIELDS = (
+    ("published_on", "date_precision", "date_inferred"),
+    "original_url",
+    "dateline_place",
+)
+
+
+@admin.register(Article)
+class ArticleAdmin(ArchiveAdminMixin, SimpleHistoryAdmin):
+    form = ArticleAdminForm
+    change_form_template = "admin/archive/article/change_form.html"
+    list_display = (
+        "headline",
+        "source",
+        "status",
+        "published_on",
+        "language",
+        "dateline_place",
+        "updated_at",
+    )
+    list_select_related = ("source", "dateline_place")
+    list_filter = (
+        "status",
+        "source",
+        "places",
+        ("tags", TagListFilter),
+        LanguageListFilter,
+        "published_on",
+        "date_inferred",
+    )
+    # What editors type: a headline, a slug, a place under any of its names.
+    search_fields = (
+        "headline",
+        "=slug",
+        "dateline_place__name",
+        "places__name",
+        "places__variants__name",
+    )
+    autocomplete_fields = ("source", "dateline_place", "places", "tags")
+    prepopulated_fields = {"slug": ("headline",)}
+    inlines = (TestimonyInline, AnnotationInline, CreditInline)
+    actions = ("submit_selected", "publish_selected", "withdraw_selected", "add_tag")
+
+    # --- form layout -------------------------------------------------------------------------
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            return (
+                (None, {"fields": ARTICLE_TEXT_FIELDS}),
+                ("Date and origin", {"fields": ARTICLE_DATE_FIELDS}),
+                (
+                    "Text",
+                    {
+                        "fields": ("raw_text", "captured_at", "body"),
+                        "description": "Paste the capture exactly as received: it is kept "
+                        "unchanged, with its SHA-256. The body is the cleaned text.",
+                    },
+                ),
+                ("Classification", {"fields": ("places", "tags")}),
+            )
+        return (
+            ("Workflow", {"fields": (("status", "published_at"),)}),
+            (None, {"fields": ARTICLE_TEXT_FIELDS}),
+            ("Date and origin", {"fields": ARTICLE_DATE_FIELDS}),
+            (
+                "Text",
+                {
+                    "fields": (("body", "raw_capture"), ("raw_sha256", "captured_at")),
+                    "description": "The cleaned body (offsets point here) beside the raw "
+                    "capture, which never changes.",
+                },
+            ),
+            ("Classification", {"fields": ("places", "tags")}),
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ()
+        return ("status", "published_at", "raw_capture", "raw_sha256", "captured_at")
+
+    @admin.display(description="Raw capture (read-only)")
+    def raw_capture(self, obj: Article) -> str:
+        return format_html('<pre class="raw-capture">{}</pre>', obj.raw_text)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("source", "dateline_place")
+
+    # --- permissions -------------------------------------------------------------------------
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and may_edit(request, obj)
+
+    def has_publish_permission(self, request):
+        return request.user.has_perm("archive.publish_article")
+
+    def has_submit_permission(self, request):
+        return request.user.has_perm("archive.submit_article")
+
+    # --- saving through the services -----------------------------------------------------------
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        if not change:
+            fields = {
+                name: data[name]
+                for name in services.EDITABLE_ARTICLE_FIELDS
+                if name in data and name not in ("headline", "slug", "language")
+            }
+            created = call_service(
+                services.article_create,
+                raw_text=data["raw_text"],
+                headline=data["headline"],
+                body=data["body"],
+                language=data["language"],
+                captured_at=data.get("captured_at"),
+                slug=data.get("slug") or "",
+                by=request.user,
+                **fields,
+            )
+        else:
+            stored = Article.objects.get(pk=obj.pk)
+            values = changed_values(stored, data, services.EDITABLE_ARTICLE_FIELDS)
+            body = data["body"] if data.get("body", stored.body) != stored.body else None
+            created = call_service(
+                services.article_update, article=stored, by=request.user, body=body, **values
+            )
+        _adopt(obj, created)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is Testimony:
+            self._save_children(
+                request,
+                formset,
+                update=services.testimony_update,
+                delete=services.testimony_delete,
+                key="testimony",
+                fields=("speaker", "speaker_description"),
+            )
+        elif formset.model is Annotation:
+            self._save_children(
+                request,
+                formset,
+                update=services.annotation_update,
+                delete=services.annotation_delete,
+                key="annotation",
+                fields=("motivation", "body", "is_public"),
+            )
+        else:
+            super().save_formset(request, form, formset, change)
+
+    def _save_children(self, request, formset, *, update, delete, key, fields):
+        model = formset.model
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for form in formset.initial_forms:
+            stored = model.objects.get(pk=form.instance.pk)
+            if form in formset.deleted_forms:
+                call_service(delete, **{key: stored}, by=request.user)
+                formset.deleted_objects.append(stored)
+                continue
+            values = changed_values(stored, form.cleaned_data, fields)
+            if values:
+                call_service(update, **{key: stored}, by=request.user, **values)
+                formset.changed_objects.append((stored, list(values)))
+
+    def delete_model(self, request, obj):
+        # Deleting a whole dispatch is rare and protected by the database (collection items).
+        super().delete_model(request, obj)
+
+    # --- workflow buttons on the change page ---------------------------------------------------
+
+    WORKFLOW = {
+        "submit": (services.article_submit, "submitted for review"),
+        "publish": (services.article_publish, "published"),
+        "withdraw": (services.article_withdraw, "withdrawn"),
+    }
+
+    def response_change(self, request, obj):
+        step = request.POST.get("_workflow")
+        if step in self.WORKFLOW:
+            function, done = self.WORKFLOW[step]
+            try:
+                with transaction.atomic():
+                    function(article=Article.objects.get(pk=obj.pk), by=request.user)
+            except (ValidationError, PermissionDenied) as exc:
+                for text in error_messages(exc):
+                    self.message_user(request, f"Saved, but not {done}: {text}", messages.ERROR)
+            else:
+                self.message_user(request, f"“{obj}” {done}.", messages.SUCCESS)
+            return HttpResponseRedirect(request.path)
+        return super().response_change(request, obj)
+
+    def workflow_steps(self, request, article: Article) -> list[tuple[str, str]]:
+        user = request.user
+        steps = []
+        if article.status == Status.DRAFT and user.has_perm("archive.submit_article"):
+            steps.append(("submit", "Save and submit for review"))
+        if article.status != Status.PUBLISHED and user.has_perm("archive.publish_article"):
+            steps.append(("publish", "Save and publish"))
+        if article.status == Status.PUBLISHED and user.has_perm("archive.publish_article"):
+            steps.append(("withdraw", "Save and withdraw"))
+        return steps
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = extra_context or {}
+        article = self.get_object(request, unquote(object_id))
+        if article is not None:
+            extra_context["annotator"] = self.annotator_context(request, article)
+            if self.has_change_permission(request, article):
+                extra_context["workflow_steps"] = self.workflow_steps(request, article)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    # --- bulk actions ----------------------------------------------------------------------------
+
+    @admin.action(description="Submit selected drafts for review", permissions=("submit",))
+    def submit_selected(self, request, queryset):
+        run_bulk(
+            self,
+            request,
+            queryset,
+            lambda a: services.article_submit(article=a, by=request.user),
+            done="submitted for review",
+        )
+
+    @admin.action(description="Publish selected articles", permissions=("publish",))
+    def publish_selected(self, request, queryset):
+        run_bulk(
+            self,
+            request,
+            queryset,
+            lambda a: services.article_publish(article=a, by=request.user),
+            done="published",
+        )
+
+    @admin.action(description="Withdraw selected articles", permissions=("publish",))
+    def withdraw_selected(self, request, queryset):
+        run_bulk(
+            self,
+            request,
+            queryset,
+            lambda a: services.article_withdraw(article=a, by=request.user),
+            done="withdrawn",
+        )
+
+    @admin.action(description="Add a tag to selected articles", permissions=("change",))
+    def add_tag(self, request, queryset):
+        return add_tag_action(
+            self,
+            request,
+            queryset,
+            lambda article, tag: services.article_add_tags(
+                article=article, tags=[tag], by=request.user
+            ),
+        )
+
+    # --- the annotation tool ------------------------------------------------------------------
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path(
+                "<path:object_id>/annotate/",
+                self.admin_site.admin_view(self.annotate_view),
+                name="{}_{}_annotate".format(*info),
+            ),
+            path(
+                "<path:object_id>/record-testimony/",
+                self.admin_site.admin_view(self.record_testimony_view),
+                name="{}_{}_record_testimony".format(*info),
+            ),
+            *super().get_urls(),
+        ]
+
+    def annotator_context(self, request, article: Article) -> dict:
+        anchors = []
+        for testimony in article.testimonies.select_related("speaker"):
+            anchors.append(
+                {
+                    "kind": "testimony",
+                    "start": testimony.start,
+                    "end": testimony.end,
+                    "title": f"Testimony — {testimony.speaker_label} "
+                    f"({testimony.get_visibility_display()}, {testimony.get_status_display()})",
+                    "url": reverse("admin:archive_testimony_change", args=(testimony.pk,)),
+                }
+            )
+        for annotation in article.annotations.all():
+            anchors.append(
+                {
+                    "kind": "annotation",
+                    "start": annotation.start,
+                    "end": annotation.end,
+                    "title": f"Annotation — {annotation.get_motivation_display()}: "
+                    f"{annotation.body[:120]}",
+                    "url": reverse("admin:archive_annotation_change", args=(annotation.pk,)),
+                }
+            )
+        user = request.user
+        return {
+            "data": {
+                "body": article.body,
+                "anchors": anchors,
+                "annotateUrl": reverse("admin:archive_article_annotate", args=(article.pk,))
+                if user.has_perm("archive.add_annotation")
+                else None,
+                "testimonyUrl": reverse(
+                    "admin:archive_article_record_testimony", args=(article.pk,)
+                )
+                if user.has_perm("archive.add_testimony")
+                else None,
+            },
+        }
+
+    def _article_for_tool(self, request, object_id, perm: str) -> Article:
+        article = self.get_object(request, unquote(object_id))
+        if article is None:
+            raise Http404("No such article.")
+        if not request.user.has_perm(perm) or not may_edit(request, article):
+            raise PermissionDenied
+        return article
+
+    def _selection_initial(self, request, names) -> dict:
+        return {name: request.GET[name] for name in names if name in request.GET}
+
+    def annotate_view(self, request, object_id):
+        article = self._article_for_tool(request, object_id, "archive.add_annotation")
+        if request.method == "POST":
+            form = AnnotateForm(request.POST, article=article)
+            if form.is_valid():
+                data = form.cleaned_data
+                try:
+                    annotation = services.annotation_create(
+                        article=article,
+                        start=data["start"],
+                        end=data["end"],
+                        exact=data["exact"],
+                        prefix=data["prefix"] or None,
+                        suffix=data["suffix"] or None,
+                        motivation=data["motivation"],
+                        body=data["body"],
+                        is_public=data["is_public"],
+                        by=request.user,
+                    )
+                except (ValidationError, PermissionDenied) as exc:
+                    form.add_error(None, error_messages(exc))
+                else:
+                    self.log_addition(request, annotation, [{"added": {}}])
+                    self.message_user(request, f"Annotated “{annotation.exact[:60]}”.")
+                    return self._back_to_article(article)
+        else:
+            form = AnnotateForm(
+                initial=self._selection_initial(
+                    request, ("start", "end", "exact", "prefix", "suffix")
+                ),
+                article=article,
+            )
+        return self._render_tool(request, article, form, "Annotate a passage")
+
+    def record_testimony_view(self, request, object_id):
+        article = self._article_for_tool(request, object_id, "archive.add_testimony")
+        may_confirm = request.user.has_perm("archive.confirm_testimony")
+        kwargs = {"article": article, "admin_site": self.admin_site, "may_confirm": may_confirm}
+        if request.method == "POST":
+            form = RecordTestimonyForm(request.POST, **kwargs)
+            if form.is_valid():
+                try:
+                    testimony, note = self._record(request, article, form.cleaned_data)
+                except (ValidationError, PermissionDenied) as exc:
+                    form.add_error(None, error_messages(exc))
+                else:
+                    self.log_addition(request, testimony, [{"added": {}}])
+                    self.message_user(request, f"Recorded testimony {testimony}. {note}")
+                    return self._back_to_article(article)
+        else:
+            initial = self._selection_initial(request, ("start", "end"))
+            if "exact" in request.GET:
+                initial["quote"] = request.GET["exact"]
+            form = RecordTestimonyForm(initial=initial, **kwargs)
+        return self._render_tool(request, article, form, "Record a testimony")
+
+    @transaction.atomic
+    def _record(self, request, article: Article, data: dict) -> tuple[Testimony, str]:
+        """Record as a proposal, then confirm through the same service as the bulk action:
+        a protected speaker is confirmed only with the explicit tick."""
+        testimony = services.testimony_create(
+            article=article,
+            start=data["start"],
+            end=data["end"],
+            quote=data["quote"],
+            speaker=data.get("speaker"),
+            speaker_description=data.get("speaker_description", ""),
+            speaker_age=data.get("speaker_age"),
+            place=data.get("place"),
+            context=data.get("context", ""),
+            language=data.get("language", ""),
+            translation_note=data.get("translation_note", ""),
+            visibility=data.get("visibility", "public"),
+            protection_reason=data.get("protection_reason", ""),
+            tags=data.get("tags") or (),
+            status=TestimonyStatus.PROPOSED,
+            by=request.user,
+        )
+        if not request.user.has_perm("archive.confirm_testimony"):
+            return testimony, "It awaits an editor's confirmation."
+        confirmed = bool(data.get("protection_confirmed"))
+        if services.testimony_needs_protection_confirmation(testimony) and not confirmed:
+            return testimony, "The speaker is protected: it stays proposed until confirmed."
+        services.testimony_confirm(testimony=testimony, by=request.user, protection_confirmed=True)
+        return testimony, "Confirmed."
+
+    def _back_to_article(self, article: Article):
+        return HttpResponseRedirect(reverse("admin:archive_article_change", args=(article.pk,)))
+
+    def _render_tool(self, request, article: Article, form, title: str):
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "opts": self.opts,
+            "original": article,
+            "article": article,
+            "form": form,
+            "selection": form.selection_text(),
+            "media": self.media + form.media,
+            "has_view_permission": True,
+        }
+        return TemplateResponse(request, "admin/archive/article/selection_form.html", context)
+
+
+def _adopt(target, source) -> None:
+    """Make the admin's in-memory object the row the service saved (pk, derived fields)."""
+    for field in source._meta.concrete_fields:
+        setattr(target, field.attname, getattr(source, field.attname))
+    target._state.adding = False
+    target._state.db = source._state.db
+
+
+def add_tag_action(modeladmin, request, queryset, apply):
+    """The "add a tag" bulk action: an intermediate page to pick the tag, then the service."""
+    if "apply" in request.POST:
+        form = AddTagForm(request.POST)
+        if form.is_valid():
+            tag = form.cleaned_data["tag"]
+            run_bulk(
+                modeladmin, request, queryset, lambda obj: apply(obj, tag), done=f"tagged “{tag}”"
+            )
+            return None
+    else:
+        form = AddTagForm()
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": "Add a tag",
+        "opts": modeladmin.opts,
+        "form": form,
+        "objects": queryset,
+        "action": request.POST.get("action", "add_tag"),
+        "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+        "select_across": request.POST.get("select_across", "0"),
+        "media": modeladmin.media + form.media,
+    }
+    return TemplateResponse(request, "admin/archive/add_tag.html", context)

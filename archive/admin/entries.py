@@ -1,0 +1,389 @@
+"""Testimonies, annotations, people, places, sources, tags and the small tables around them."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from simple_history.admin import SimpleHistoryAdmin
+
+from archive import services
+from archive.admin.articles import add_tag_action
+from archive.admin.base import (
+    ArchiveAdminMixin,
+    RegionListFilter,
+    TagListFilter,
+    ThemeListFilter,
+    call_service,
+    changed_values,
+    run_bulk,
+)
+from archive.forms import ConfirmTestimoniesForm
+from archive.models import (
+    Annotation,
+    Credit,
+    Person,
+    PersonName,
+    Place,
+    PlaceFact,
+    PlaceName,
+    Source,
+    Tag,
+    Testimony,
+    TestimonyStatus,
+)
+
+
+def short(text: str, length: int = 80) -> str:
+    return text if len(text) <= length else text[: length - 1] + "…"
+
+
+# --- Testimonies ---------------------------------------------------------------------------------
+
+TESTIMONY_EDITABLE = (
+    "speaker",
+    "speaker_description",
+    "speaker_age",
+    "place",
+    "context",
+    "language",
+    "translation_note",
+    "visibility",
+    "protection_reason",
+)
+
+
+class ProtectionDecisionFilter(admin.SimpleListFilter):
+    title = "protection decision"
+    parameter_name = "decision"
+
+    def lookups(self, request, model_admin):
+        return (("waiting", "Awaiting a decision"), ("decided", "Decided"))
+
+    def queryset(self, request, queryset):
+        waiting = Q(protection_decided_at__isnull=True) | Q(status=TestimonyStatus.PROPOSED)
+        if self.value() == "waiting":
+            return queryset.filter(waiting)
+        if self.value() == "decided":
+            return queryset.exclude(waiting)
+        return queryset
+
+
+@admin.register(Testimony)
+class TestimonyAdmin(ArchiveAdminMixin, SimpleHistoryAdmin):
+    list_display = (
+        "quote_excerpt",
+        "speaker_column",
+        "article",
+        "place",
+        "visibility",
+        "status",
+        "protection_decided_at",
+    )
+    list_select_related = ("speaker", "article", "place")
+    list_filter = (
+        "status",
+        ProtectionDecisionFilter,
+        "visibility",
+        "speaker__kind",
+        "speaker__protection_level",
+        "speaker",
+        "place",
+        ("tags", TagListFilter),
+    )
+    search_fields = (
+        "quote",
+        "speaker__name",
+        "speaker__name_variants__name",
+        "speaker_description",
+        "place__name",
+        "place__variants__name",
+    )
+    autocomplete_fields = ("speaker", "place", "tags")
+    actions = ("confirm_selected", "add_tag")
+    fieldsets = (
+        (None, {"fields": ("article", "passage", ("start", "end"))}),
+        (
+            "Speaker",
+            {"fields": ("speaker", "speaker_description", "speaker_age", "place", "tags")},
+        ),
+        ("Context", {"fields": ("context", "language", "translation_note")}),
+        (
+            "Protection and status",
+            {
+                "fields": (
+                    "visibility",
+                    "protection_reason",
+                    ("status", "protection_decided_at"),
+                )
+            },
+        ),
+    )
+
+    @admin.display(description="Quote", ordering="quote")
+    def quote_excerpt(self, obj: Testimony) -> str:
+        return short(obj.quote)
+
+    @admin.display(description="Speaker", ordering="speaker__name")
+    def speaker_column(self, obj: Testimony) -> str:
+        return obj.speaker_label
+
+    @admin.display(description="Passage in the article")
+    def passage(self, obj: Testimony) -> str:
+        url = reverse("admin:archive_article_change", args=(obj.article_id,))
+        return format_html('<q>{}</q> — <a href="{}">open the article’s text</a>', obj.quote, url)
+
+    def get_readonly_fields(self, request, obj=None):
+        fixed = ("article", "passage", "start", "end", "status", "protection_decided_at")
+        if not request.user.has_perm("archive.confirm_testimony"):
+            # Protection is an editor's decision (testimony_update refuses it otherwise).
+            return (*fixed, "visibility", "protection_reason")
+        return fixed
+
+    def has_add_permission(self, request):
+        # A testimony is recorded from a selection in its article's text (annotation tool).
+        return False
+
+    def has_confirm_permission(self, request):
+        return request.user.has_perm("archive.confirm_testimony")
+
+    def save_model(self, request, obj, form, change):
+        stored = Testimony.objects.select_related("article", "speaker").get(pk=obj.pk)
+        values = changed_values(stored, form.cleaned_data, TESTIMONY_EDITABLE)
+        if values:
+            call_service(services.testimony_update, testimony=stored, by=request.user, **values)
+
+    def save_related(self, request, form, formsets, change):
+        # Tags are the one relation edited here; the service's rules are about the anchor and
+        # protection, which the form above has already saved through testimony_update.
+        super().save_related(request, form, formsets, change)
+
+    def delete_model(self, request, obj):
+        call_service(services.testimony_delete, testimony=obj, by=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for testimony in queryset:
+            call_service(services.testimony_delete, testimony=testimony, by=request.user)
+
+    def get_urls(self):
+        return [
+            path(
+                "confirm/",
+                self.admin_site.admin_view(self.confirm_view),
+                name="archive_testimony_confirm",
+            ),
+            *super().get_urls(),
+        ]
+
+    @admin.action(description="Confirm selected testimonies", permissions=("confirm",))
+    def confirm_selected(self, request, queryset):
+        ids = ",".join(str(pk) for pk in queryset.values_list("pk", flat=True)[:500])
+        return HttpResponseRedirect(f"{reverse('admin:archive_testimony_confirm')}?ids={ids}")
+
+    @admin.action(description="Add a tag to selected testimonies", permissions=("change",))
+    def add_tag(self, request, queryset):
+        return add_tag_action(
+            self,
+            request,
+            queryset,
+            lambda testimony, tag: services.testimony_add_tags(
+                testimony=testimony, tags=[tag], by=request.user
+            ),
+        )
+
+    def confirm_view(self, request):
+        """Confirm testimonies; each protected speaker needs its own explicit tick."""
+        if not self.has_confirm_permission(request):
+            raise PermissionDenied
+        raw_ids = request.GET.get("ids", "")
+        ids = [int(part) for part in raw_ids.split(",") if part.strip().isdigit()]
+        testimonies = list(
+            Testimony.objects.filter(pk__in=ids).select_related("speaker", "article")
+        )
+        protected = [t for t in testimonies if services.testimony_needs_protection_confirmation(t)]
+        if request.method == "POST":
+            form = ConfirmTestimoniesForm(request.POST, protected=protected)
+            if form.is_valid():
+                ticked = form.confirmed_ids()
+                run_bulk(
+                    self,
+                    request,
+                    testimonies,
+                    lambda t: services.testimony_confirm(
+                        testimony=t, by=request.user, protection_confirmed=t.pk in ticked
+                    ),
+                    done="confirmed",
+                )
+                return HttpResponseRedirect(reverse("admin:archive_testimony_changelist"))
+        else:
+            form = ConfirmTestimoniesForm(protected=protected)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Confirm testimonies",
+            "opts": self.opts,
+            "form": form,
+            "testimonies": testimonies,
+            "protected": protected,
+        }
+        return TemplateResponse(request, "admin/archive/testimony/confirm.html", context)
+
+
+# --- Annotations ---------------------------------------------------------------------------------
+
+
+@admin.register(Annotation)
+class AnnotationAdmin(ArchiveAdminMixin, SimpleHistoryAdmin):
+    list_display = ("note", "motivation", "article", "passage", "is_public", "author_name")
+    list_select_related = ("article",)
+    list_filter = ("motivation", "is_public")
+    search_fields = ("exact", "body", "author_name", "article__headline")
+    fields = (
+        "article",
+        "exact",
+        ("start", "end"),
+        ("prefix", "suffix"),
+        "motivation",
+        "body",
+        "is_public",
+        ("author_name", "created_at", "updated_at"),
+    )
+    readonly_fields = (
+        "article",
+        "exact",
+        "start",
+        "end",
+        "prefix",
+        "suffix",
+        "author_name",
+        "created_at",
+        "updated_at",
+    )
+
+    @admin.display(description="Note")
+    def note(self, obj: Annotation) -> str:
+        return short(obj.body, 60)
+
+    @admin.display(description="Passage")
+    def passage(self, obj: Annotation) -> str:
+        return short(obj.exact, 60)
+
+    def has_add_permission(self, request):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        stored = Annotation.objects.get(pk=obj.pk)
+        values = changed_values(stored, form.cleaned_data, services.EDITABLE_ANNOTATION_FIELDS)
+        if values:
+            call_service(services.annotation_update, annotation=stored, by=request.user, **values)
+
+    def delete_model(self, request, obj):
+        call_service(services.annotation_delete, annotation=obj, by=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for annotation in queryset:
+            call_service(services.annotation_delete, annotation=annotation, by=request.user)
+
+
+# --- People --------------------------------------------------------------------------------------
+
+
+class PersonNameInline(admin.TabularInline):
+    model = PersonName
+    extra = 1
+
+
+@admin.register(Person)
+class PersonAdmin(ArchiveAdminMixin, SimpleHistoryAdmin):
+    list_display = ("name", "role", "kind", "protection_level", "updated_at")
+    list_filter = ("kind", "protection_level")
+    search_fields = ("name", "name_variants__name", "role", "=slug")
+    prepopulated_fields = {"slug": ("name",)}
+    inlines = (PersonNameInline,)
+
+
+@admin.register(PersonName)
+class PersonNameAdmin(ArchiveAdminMixin, admin.ModelAdmin):
+    list_display = ("name", "person", "note")
+    list_select_related = ("person",)
+    search_fields = ("name", "person__name")
+    autocomplete_fields = ("person",)
+
+
+# --- Places --------------------------------------------------------------------------------------
+
+
+class PlaceNameInline(admin.TabularInline):
+    model = PlaceName
+    extra = 1
+
+
+class PlaceFactInline(admin.TabularInline):
+    model = PlaceFact
+    extra = 0
+
+
+@admin.register(Place)
+class PlaceAdmin(ArchiveAdminMixin, admin.ModelAdmin):
+    list_display = ("name", "kind", "parent", "latitude", "longitude")
+    list_select_related = ("parent",)
+    list_filter = ("kind", ("parent", RegionListFilter))
+    search_fields = ("name", "variants__name", "=slug")
+    autocomplete_fields = ("parent",)
+    prepopulated_fields = {"slug": ("name",)}
+    inlines = (PlaceNameInline, PlaceFactInline)
+
+
+@admin.register(PlaceName)
+class PlaceNameAdmin(ArchiveAdminMixin, admin.ModelAdmin):
+    list_display = ("name", "place", "language", "kind")
+    list_select_related = ("place",)
+    list_filter = ("kind", "language")
+    search_fields = ("name", "place__name")
+    autocomplete_fields = ("place",)
+
+
+@admin.register(PlaceFact)
+class PlaceFactAdmin(ArchiveAdminMixin, admin.ModelAdmin):
+    list_display = ("place", "kind", "value", "as_of", "source_note")
+    list_select_related = ("place",)
+    list_filter = ("kind",)
+    search_fields = ("place__name", "value")
+    autocomplete_fields = ("place",)
+
+
+# --- Sources, tags, credits ----------------------------------------------------------------------
+
+
+@admin.register(Source)
+class SourceAdmin(ArchiveAdminMixin, admin.ModelAdmin):
+    list_display = ("name", "kind", "country", "language", "website")
+    list_filter = ("kind", "country", "language")
+    search_fields = ("name", "=slug")
+    prepopulated_fields = {"slug": ("name",)}
+
+
+@admin.register(Tag)
+class TagAdmin(ArchiveAdminMixin, admin.ModelAdmin):
+    list_display = ("name", "parent", "slug")
+    list_select_related = ("parent",)
+    list_filter = (("parent", ThemeListFilter),)
+    search_fields = ("name", "parent__name", "=slug")
+    autocomplete_fields = ("parent",)
+    prepopulated_fields = {"slug": ("name",)}
+
+    def get_queryset(self, request):
+        # Labels read "Theme › term" (autocomplete too): fetch the theme with the term.
+        return super().get_queryset(request).select_related("parent")
+
+
+@admin.register(Credit)
+class CreditAdmin(ArchiveAdminMixin, admin.ModelAdmin):
+    list_display = ("name", "role", "article", "position")
+    list_select_related = ("article",)
+    list_filter = ("role",)
+    search_fields = ("name", "article__headline")
+    autocomplete_fields = ("article",)
