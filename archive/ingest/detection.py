@@ -108,7 +108,8 @@ class Detection:
     warnings: list[str] = field(default_factory=list)
 
     def add_credit(self, name: str, role: str) -> None:
-        name = name.strip(" .,;:()")
+        # "Olena Harmash in Zaporizhzhia": the place says where the reporter was, not who.
+        name = re.split(r"\s+in\s+(?=[A-Z])", name.strip(" .,;:()"))[0]
         if name and all(c.name != name or c.role != role for c in self.credits):
             self.credits.append(CreditInfo(name=name, role=role))
 

@@ -126,6 +126,10 @@ class Mention:
     gender: str = ""
     age: int | None = None
     role: str = ""
+    # Set for somebody the text describes without naming ("a police officer at the
+    # checkpoint"), who may speak again as "he" or "the officer".
+    description: str = ""
+    head: str = ""
 
 
 @dataclass
@@ -344,8 +348,16 @@ def parse_role(text: str) -> tuple[str, int | None]:
 class People:
     """Who the narrative mentions, in order, with what it tells about each of them."""
 
-    def __init__(self, body: str, quotes: list[_Quote], known_names: set[str], not_names: set[str]):
+    def __init__(
+        self,
+        body: str,
+        quotes: list[_Quote],
+        known_names: set[str],
+        not_names: set[str],
+        not_people: set[str] = frozenset(),
+    ):
         self.body = body
+        self.not_people = {n.casefold() for n in not_people}
         self.mentions: list[Mention] = []
         self.info: dict[str, Mention] = {}
         self.known = {n.casefold() for n in known_names}
@@ -357,11 +369,22 @@ class People:
         return any(s <= pos < e for s, e in self.quote_spans)
 
     def _scan(self) -> None:
+        for m in _DESCRIBED_SPEAKER.finditer(self.body):
+            if self._in_quote(m.start("np")):
+                continue
+            description = re.split(r",", m["np"] + m["tail"])[0].strip()
+            description = description[0].lower() + description[1:]
+            key = f"#{m.start('np')}"
+            info = Mention(
+                name=key, start=m.start("np"), description=description, head=m["head"].casefold()
+            )
+            self.info[key] = info
+            self.mentions.append(Mention(name=key, start=m.start("np")))
         for m in re.finditer(NAME, self.body):
             if self._in_quote(m.start()):
                 continue
             name = self._as_person(m)
-            if name:
+            if name and name.casefold() not in self.not_people:
                 self.note(
                     name,
                     m.start(),
@@ -390,7 +413,7 @@ class People:
             return name
         if re.search(rf"\b{TITLES}\s+$", before):
             return name
-        if re.match(r"^(?:,\s*\d{1,3}\b|['’]s\b|\s+" + VERB + r"\b)", after):
+        if re.match(r"^(?:,\s*\d{1,3}\b|\s+" + VERB + r"\b)", after):
             return name
         if re.search(rf"\b{VERB},?\s+$", before) and not before.rstrip().endswith(","):
             return name
@@ -403,7 +426,7 @@ class People:
             return name
         if " " in name:
             return ""
-        matches = {full for full in self.info if name in full.split()}
+        matches = {f for f in self.info if name in f.split() and not f.startswith("#")}
         return matches.pop() if len(matches) == 1 else ""
 
     def note(self, name: str, start: int, *, after: str = "", before: str = "") -> Mention:
@@ -417,13 +440,14 @@ class People:
         m = re.search(r"(\d{1,3})-year-old\s+(?:[a-z]+\s+){0,2}$", before)
         if m:
             info.age = info.age or int(m.group(1))
-        # "A soldier named Vadim", "their leader Adam": the role stands before the name.
+        # "A soldier named Vadim", "their leader Adam", "A municipal worker, Serhii Bondar":
+        # the role stands before the name.
         m = re.search(
-            rf"\b(?P<role>(?:[a-z]+\s+)?(?:{ROLE_NOUNS}|leader))\s+(?:named\s+|called\s+)?$",
+            rf"\b(?P<role>(?:[a-z]+\s+)?(?:{ROLE_NOUNS}|leader))(?:\s+named|\s+called|,)?\s+$",
             before,
         )
         if m and not info.role:
-            info.role = m["role"]
+            info.role = re.sub(r"^(?:the|a|an|their|his|her|our|its)\s+", "", m["role"])
         mention = Mention(name=name, start=start)
         self.mentions.append(mention)
         self.mentions.sort(key=lambda x: x.start)
@@ -439,18 +463,27 @@ class People:
         return None
 
     def with_role_noun(self, noun: str, pos: int) -> Mention | None:
+        """The last person before `pos` the text called a `noun`, named or described."""
         for mention in reversed(self.mentions):
-            if mention.start < pos and re.search(
-                rf"\b{noun}\b", self.info[mention.name].role, re.I
+            info = self.info[mention.name]
+            if mention.start < pos and (
+                info.head == noun or re.search(rf"\b{re.escape(noun)}\b", info.role, re.I)
             ):
-                return self.info[mention.name]
+                return info
         return None
 
 
 # --- Attribution --------------------------------------------------------------------------------
 
 _INVERTED = re.compile(rf"^[\s,.:;!?—–-]*(?:{VERB})\s+(?P<who>.+)", re.S)
-_SUBJECT_AFTER = re.compile(rf"^[\s,.:;!?—–-]*(?P<who>[^,.;:!?]{{1,80}}?)\s+(?:{VERB})\b", re.S)
+_SUBJECT_AFTER = re.compile(
+    rf"^[\s,.:;!?—–-]*(?P<who>[^,.;:!?]{{1,80}}?(?:,\s*{NAME},)?)\s+(?:{VERB})\b", re.S
+)
+# "A volunteer who declined to give his name, citing security, said…": an unnamed speaker.
+_DESCRIBED_SPEAKER = re.compile(
+    rf"(?:^|(?<=[.!?]\s)|(?<=\n))(?P<np>(?:A|An)\s+(?:[a-z-]+\s+){{0,3}}?"
+    rf"(?P<head>{ROLE_NOUNS}|man|woman|person))(?P<tail>[^.!?\"“”«»]{{0,120}}?)\s+(?:{VERB})\b"
+)
 _SUBJECT_BEFORE = re.compile(
     rf"(?P<who>[^,.;:!?\"“”«»]{{1,120}}?)(?:,[^.!?\"“”«»]{{0,200}}?,)?\s+(?:{VERB})\b"
     rf"(?:\s+(?:that|him|her|them|me|us))?[^.!?\"“”«»]{{0,200}}?[,:]?\s*$",
@@ -496,12 +529,19 @@ class Attributor:
             if tokens:
                 info = self.people.note(" ".join(tokens), pos, after=m["rest"])
                 return self._named(info, evidence=phrase)
+        m = re.match(rf"^(?:the|a|an)\s+(?P<role>[a-z][a-z -]*),\s*(?P<name>{NAME}),?$", phrase)
+        if m and m["name"].split()[0].casefold() not in NOT_NAMES:
+            info = self.people.note(m["name"], pos)
+            info.role = info.role or m["role"]
+            return self._named(info, evidence=phrase)
         m = re.match(r"^(?P<det>the|a|an|one|this|that)\s+(?P<np>[^,.;:!?]+)", phrase, re.I)
         if m:
             return self._described(m["det"].casefold(), m["np"].strip(), pos, phrase)
         return None
 
     def _named(self, info: Mention, *, evidence: str) -> Speaker:
+        if info.description:
+            return Speaker(description=info.description, age=info.age, evidence=evidence)
         return Speaker(name=info.name, age=info.age, role=info.role, evidence=evidence)
 
     def _described(self, det: str, np: str, pos: int, phrase: str) -> Speaker:
@@ -510,6 +550,10 @@ class Attributor:
         age = int(age_m.group(1)) if age_m else None
         head = np.split()[-1].casefold() if np.split() else ""
         if det in ("the", "this", "that"):
+            # "the officer": somebody the text described a moment ago.
+            described = self.people.with_role_noun(head, pos) if head else None
+            if described is not None and described.description:
+                return self._named(described, evidence=phrase)
             # "the 70-year-old man", "the woman", "the commander": somebody already named.
             if head in ANAPHORIC_NOUNS or re.fullmatch(r"\d{1,3}-year-old", head):
                 gender = ANAPHORIC_NOUNS.get(head, "")
@@ -539,10 +583,10 @@ class Attributor:
         for pattern in (_INVERTED, _SUBJECT_AFTER):
             m = pattern.match(after_sentence)
             if m:
-                who = re.split(r"[,;.](?!\s*\d)|\s+(?:in tears|crying)\b", m["who"])[0]
-                if pattern is _INVERTED:
-                    who = m["who"]
-                speaker = self.speaker_from_phrase(self._cut_phrase(who), pos)
+                # A subject before its verb is already bounded ("the driver, Yevhen,"); an
+                # inverted one runs on ("said Yuri Krassnikov, retired, sitting on…").
+                who = self._cut_phrase(m["who"]) if pattern is _INVERTED else m["who"]
+                speaker = self.speaker_from_phrase(who, pos)
                 if speaker:
                     return speaker
         m = _ACCORDING.search(before_sentence)
@@ -635,9 +679,15 @@ def propose(
     *,
     known_names: set[str] = frozenset(),
     not_names: set[str] = frozenset(),
+    not_people: set[str] = frozenset(),
 ) -> list[Proposal]:
+    """Proposals for every quoted passage worth an editor's look, in body order.
+
+    `known_names` are people the archive knows, `not_names` words that are never names
+    (places, outlets), `not_people` full names that are not speakers (photographers).
+    """
     quotes = find_quotes(body, paragraphs)
-    people = People(body, quotes, set(known_names), set(not_names))
+    people = People(body, quotes, set(known_names), set(not_names), set(not_people))
     attributor = Attributor(body, people)
     proposals: list[Proposal] = []
     previous: Proposal | None = None
@@ -669,6 +719,15 @@ def propose(
             if info:
                 speaker.age, speaker.role = info.age or speaker.age, info.role or speaker.role
             people.mentions.append(Mention(name=speaker.name, start=q.start))
+            people.mentions.sort(key=lambda x: x.start)
+        elif speaker.description and speaker.evidence:
+            # Somebody described, who may speak again as "she" or "the seller".
+            key = f"#{q.start}"
+            head = speaker.description.split()[-1].casefold()
+            people.info[key] = Mention(
+                name=key, start=q.start, description=speaker.description, head=head
+            )
+            people.mentions.append(Mention(name=key, start=q.start))
             people.mentions.sort(key=lambda x: x.start)
         proposal = Proposal(q.start, q.end, body[q.start : q.end], speaker, q.paragraph)
         proposals.append(proposal)

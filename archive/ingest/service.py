@@ -219,6 +219,7 @@ def analyse(text: str, *, encoding: str = "utf-8") -> Analysis:
         cleaned.paragraph_offsets(),
         known_names=set(people_names),
         not_names=place_words | {w for n in source_names for w in n.split()},
+        not_people={c.name for c in detection.credits},
     )
     speaker_names = {p.speaker.name for p in proposals if p.speaker.name}
     credit_names = {c.name for c in detection.credits}
