@@ -10,6 +10,7 @@ its speaker is matched by name through the ORM, and only under
 from __future__ import annotations
 
 import datetime
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -18,7 +19,8 @@ from django.db.models import BooleanField, Case, CharField, Q, QuerySet, Value, 
 from archive.models import Article, Person, PersonName, Testimony
 from archive.querysets import TestimonyQuerySet, can_see_unpublished
 from archive.search.backends import Backend, backend_for, plain_snippet
-from archive.search.query import ParsedQuery, SearchQueryError, parse
+from archive.search.query import WORD_RE, ParsedQuery, SearchQueryError, normalize, parse
+from archive.search.query import words as query_words
 
 if TYPE_CHECKING:
     from archive.querysets import User
@@ -111,6 +113,58 @@ def _apply_filters(kind: str, queryset: QuerySet, filters: SearchFilters) -> Que
     return queryset
 
 
+# Tags and entities of a rendered snippet are skipped; only its words can be redacted.
+MARKUP_OR_WORD = re.compile(r"<[^>]*>|&#?\w+;|(?P<word>" + WORD_RE.pattern + ")")
+
+
+# --- People whose names are withheld ----------------------------------------------------------
+
+
+def withheld_words(user: User | None) -> set[str]:
+    """Normalised words of the names the viewer may not learn, for refusing and redacting.
+
+    A person's name is withheld when their protection level asks for it or when one of their
+    testimonies is not identified (`TestimonyQuerySet.identified_q`); a word that is also part
+    of a name the viewer may know (`Person.objects.visible_to`) is not withheld, so a common
+    first name stays searchable. Published article bodies can still name such a person: the
+    search neither matches nor shows the name to anyone who may not see it.
+    """
+    if can_see_unpublished(user):
+        return set()
+    from archive.models import ProtectionLevel
+
+    hidden = Person.objects.exclude(pk__in=Person.objects.visible_to(user).values("pk")).filter(
+        ~Q(protection_level=ProtectionLevel.PUBLIC)
+        | Q(
+            pk__in=Testimony.objects.exclude(TestimonyQuerySet.identified_q())
+            .filter(speaker__isnull=False)
+            .values("speaker")
+        )
+    )
+    known = Person.objects.visible_to(user)
+
+    def name_words(people: QuerySet) -> set[str]:
+        names = list(people.values_list("name", flat=True))
+        names += list(
+            PersonName.objects.filter(person__in=people.values("pk")).values_list("name", flat=True)
+        )
+        return {normalize(w) for name in names for w in query_words(name)}
+
+    return name_words(hidden) - name_words(known)
+
+
+def redact(snippet: str, withheld: set[str]) -> str:
+    """Replace withheld name words in a rendered snippet."""
+    if not withheld:
+        return snippet
+
+    def replace(match: re.Match) -> str:
+        word = match.group("word")
+        return "[withheld]" if word and normalize(word) in withheld else match.group(0)
+
+    return MARKUP_OR_WORD.sub(replace, snippet)
+
+
 # --- Matching ----------------------------------------------------------------------------------
 
 
@@ -164,6 +218,8 @@ def filter_queryset(queryset: QuerySet, q: str, user: User | None) -> QuerySet:
     if queryset.model not in (Article, Testimony):
         raise TypeError(f"Search covers articles and testimonies, not {queryset.model.__name__}.")
     parsed = parse(q)
+    if _names_withheld(parsed, user):
+        return queryset.none()
     return matching(queryset, parsed, user).order_by("-search_rank", "pk")
 
 
@@ -172,6 +228,12 @@ def search_ids(model, q: str, user: User | None, *, limit: int = 1000) -> list[i
     return list(
         filter_queryset(model._default_manager.all(), q, user).values_list("pk", flat=True)[:limit]
     )
+
+
+def _names_withheld(parsed: ParsedQuery, user: User | None) -> set[str]:
+    """The withheld name words, when the query uses one (then it finds nothing), else empty."""
+    withheld = withheld_words(user)
+    return withheld if withheld & {normalize(w) for w in parsed.words} else set()
 
 
 # --- The search endpoint ---------------------------------------------------------------------
@@ -189,6 +251,11 @@ def search(
     """One page of ranked hits over articles and testimonies, with the total count."""
     filters = filters or SearchFilters()
     parsed = parse(q)
+    withheld = withheld_words(user)
+    if withheld & {normalize(w) for w in parsed.words}:
+        # The query names someone the viewer may not learn about: it finds nothing, and the
+        # count says nothing either.
+        return SearchResults(count=0, hits=[], query=parsed)
     backend = backend_for()
     prepared = backend.prepare(parsed)
     per_kind = {}
@@ -204,10 +271,11 @@ def search(
     querysets = list(per_kind.values())
     combined = querysets[0].union(*querysets[1:], all=True) if len(querysets) > 1 else querysets[0]
     rows = list(combined.order_by("-search_rank", "search_kind", "pk")[offset : offset + limit])
-    return SearchResults(count=count, hits=_hits(rows, backend, prepared, user), query=parsed)
+    hits = _hits(rows, backend, prepared, user, withheld)
+    return SearchResults(count=count, hits=hits, query=parsed)
 
 
-def _hits(rows, backend: Backend, prepared, user) -> list[SearchHit]:
+def _hits(rows, backend: Backend, prepared, user, withheld: set[str]) -> list[SearchHit]:
     ids = {kind: [pk for k, pk, _ in rows if k == kind] for kind in KINDS}
     objects: dict[str, dict[int, object]] = {ARTICLE: {}, TESTIMONY: {}}
     snippets: dict[str, dict[int, str]] = {ARTICLE: {}, TESTIMONY: {}}
@@ -241,7 +309,7 @@ def _hits(rows, backend: Backend, prepared, user) -> list[SearchHit]:
                 kind=kind,
                 obj=obj,
                 rank=float(rank or 0.0),
-                snippet=snippets[kind].get(pk, fallback),
+                snippet=redact(snippets[kind].get(pk, fallback), withheld),
                 speaker_named=named,
             )
         )
