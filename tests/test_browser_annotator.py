@@ -1,0 +1,187 @@
+"""The annotation tool in a real browser: Playwright drives Debian's Chromium (headless).
+
+An editor logs in, selects passages of an article with the mouse, records a testimony and an
+annotation from them, and the saved offsets must point at exactly the selected text in Python's
+units (code points), with the highlights shown on the page afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+
+from archive.models import Annotation, Article, Status, Testimony
+from tests import factories
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls made by the test itself
+# (never concurrently with the browser) are safe, so Django's async guard is lifted here only.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = Path("/usr/bin/chromium")
+PASSWORD = "correct horse battery staple"
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+# Multi-paragraph, curly quotes, and characters outside the Basic Multilingual Plane before the
+# selections: a tool counting UTF-16 code units would be off by one per emoji.
+ASTRAL_BODY = (
+    "Lysychansk 🚀 — Shelling resumed at dawn, and the 𝔴ater tower burned.\n\n"
+    "“We will stay until the end,” said Mykola, 72, a retired miner.\n\n"
+    "The town’s water 💧 has been cut since June. “Nobody comes here any more,” said a seller."
+)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        reason = f"{CHROMIUM} is missing: apt-get install -y chromium"
+        if os.environ.get("REQUIRE_BROWSER") or os.environ.get("CI"):
+            pytest.fail(f"REQUIRE_BROWSER is set but {reason}")
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server, editor):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.goto(f"{live_server.url}{reverse('admin:login')}")
+    page.fill("#id_username", editor.username)
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_url(f"{live_server.url}{reverse('admin:index')}")
+    yield page
+    context.close()
+
+
+# Finds where code point `offset` of the annotator's text lies on screen. Written for the test,
+# independently of annotator.js: walk the text nodes, converting code points to UTF-16 units.
+CHAR_BOX_JS = """
+([offset, side]) => {
+  const holder = document.getElementById("annotator");
+  const walker = document.createTreeWalker(holder, NodeFilter.SHOW_TEXT);
+  let seen = 0;
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const points = Array.from(node.data);
+    if (offset < seen + points.length) {
+      const units = points.slice(0, offset - seen).join("").length;
+      const range = document.createRange();
+      range.setStart(node, units);
+      range.setEnd(node, units + points[offset - seen].length);
+      const box = range.getClientRects()[0];
+      return {x: side === "start" ? box.left + 1 : box.right - 1, y: box.top + box.height / 2};
+    }
+    seen += points.length;
+  }
+  throw new Error("offset past the end of the text: " + offset);
+}
+"""
+
+
+def select_with_mouse(page, start: int, end: int) -> None:
+    """Drag the mouse from before character `start` to after character `end - 1`."""
+    page.locator("#annotator").scroll_into_view_if_needed()
+    first = page.evaluate(CHAR_BOX_JS, [start, "start"])
+    last = page.evaluate(CHAR_BOX_JS, [end - 1, "end"])
+    page.mouse.move(first["x"], first["y"])
+    page.mouse.down()
+    page.mouse.move(last["x"], last["y"], steps=12)
+    page.mouse.up()
+    page.locator("#annotator-toolbar").wait_for(state="visible")
+
+
+def open_article(page, live_server, article: Article) -> None:
+    page.goto(f"{live_server.url}{reverse('admin:archive_article_change', args=(article.pk,))}")
+    page.locator("#annotator").wait_for(state="visible")
+
+
+def record_testimony(page, live_server, article, passage: str, speaker: str) -> Testimony:
+    start = article.body.index(passage)
+    select_with_mouse(page, start, start + len(passage))
+    page.get_by_role("button", name="Record testimony").click()
+    page.wait_for_url("**/record-testimony/**")
+    assert page.locator("#selection-quote").inner_text() == passage
+    page.fill("#id_speaker_description", speaker)
+    page.click("input[name=_save]")
+    page.wait_for_url(f"**{reverse('admin:archive_article_change', args=(article.pk,))}")
+    return Testimony.objects.get(article=article, speaker_description=speaker)
+
+
+def annotate(page, live_server, article, passage: str, note: str) -> Annotation:
+    start = article.body.index(passage)
+    select_with_mouse(page, start, start + len(passage))
+    page.get_by_role("button", name="Annotate").click()
+    page.wait_for_url("**/annotate/**")
+    assert page.locator("#selection-quote").inner_text() == passage
+    page.select_option("#id_motivation", "assessing")
+    page.fill("#id_body", note)
+    page.click("input[name=_save]")
+    page.wait_for_url(f"**{reverse('admin:archive_article_change', args=(article.pk,))}")
+    return Annotation.objects.get(article=article, body=note)
+
+
+def assert_highlighted(page, kind: str, text: str, title: str) -> None:
+    marks = page.locator(f"#annotator mark.anchor.{kind}")
+    found = [
+        (marks.nth(i).inner_text(), marks.nth(i).get_attribute("title"))
+        for i in range(marks.count())
+    ]
+    assert any(shown == text and title in hover for shown, hover in found), found
+
+
+def test_an_editor_records_from_mouse_selections_after_astral_characters(page, live_server):
+    article = factories.ArticleFactory(body=ASTRAL_BODY, status=Status.DRAFT, published_at=None)
+    open_article(page, live_server, article)
+
+    quote = "We will stay until the end,"
+    testimony = record_testimony(page, live_server, article, quote, "Mykola, a retired miner")
+    assert (testimony.start, testimony.end) == (
+        ASTRAL_BODY.index(quote),
+        ASTRAL_BODY.index(quote) + len(quote),
+    )
+    assert ASTRAL_BODY[testimony.start : testimony.end] == testimony.quote == quote
+    assert_highlighted(page, "testimony", quote, "Testimony — Mykola, a retired miner")
+
+    passage = "Nobody comes here any more"
+    annotation = annotate(page, live_server, article, passage, "Confirmed by a second source.")
+    assert ASTRAL_BODY[annotation.start : annotation.end] == annotation.exact == passage
+    assert annotation.prefix == ASTRAL_BODY[annotation.start - 32 : annotation.start]
+    assert annotation.author.username == "ed"
+    assert_highlighted(page, "annotation", passage, "Annotation — Assessing (fact-check)")
+
+
+def test_an_editor_annotates_a_seed_article_in_the_browser(page, live_server, seed):
+    article = Article.objects.get(slug="lysychansk-residents-who-stay-2022")
+    existing = article.testimonies.count()
+    open_article(page, live_server, article)
+    # The seed's own testimonies are highlighted when the page opens.
+    assert page.locator("#annotator mark.anchor.testimony").count() >= min(existing, 1)
+
+    quote = "All that remains are the elderly"
+    testimony = record_testimony(page, live_server, article, quote, "the narrator")
+    assert article.body[testimony.start : testimony.end] == quote
+    passage = "separated from Severodonetsk by the Donets River"
+    annotation = annotate(page, live_server, article, passage, "Geography checked on the map.")
+    assert article.body[annotation.start : annotation.end] == passage
+    assert article.testimonies.count() == existing + 1
+    assert_highlighted(page, "testimony", quote, "Testimony — the narrator")
+    assert_highlighted(page, "annotation", passage, "Annotation — Assessing")
