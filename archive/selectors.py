@@ -1,0 +1,371 @@
+"""Reads for the public API: querysets shaped for serialisation, built on the one definition of
+what the public may see (`archive.querysets`). Nothing here decides visibility on its own; it
+only combines `visible_to(user)`, `public()` and `identified_q()` and adds the joins and
+prefetches that keep the number of queries independent of the page size.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.cache import cache
+from django.db import connection, models
+from django.db.models import (
+    BooleanField,
+    Count,
+    ExpressionWrapper,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce
+from django.utils.dateparse import parse_datetime
+from django.utils.timezone import is_aware, make_aware
+
+from archive.models import (
+    Annotation,
+    Article,
+    Collection,
+    CollectionItem,
+    Credit,
+    Person,
+    Place,
+    PlaceName,
+    Source,
+    Tag,
+    Testimony,
+    TestimonyStatus,
+)
+from archive.querysets import (
+    WITHHELD_MASK,
+    TestimonyQuerySet,
+    can_see_unpublished,
+    redact,
+    withheld_names,
+)
+
+User = AbstractBaseUser | AnonymousUser | None
+
+# Undated articles sort after every dated one (descending) without breaking cursor pagination,
+# which cannot page over NULLs.
+UNDATED = date(1, 1, 1)
+
+
+def _count_of(queryset: models.QuerySet, field: str) -> Coalesce:
+    """A correlated COUNT over `queryset` grouped by `field` = the outer row (0 when none)."""
+    subquery = (
+        queryset.filter(**{field: OuterRef("pk")})
+        .order_by()
+        .values(field)
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(subquery, output_field=IntegerField()), Value(0))
+
+
+# --- Testimonies ------------------------------------------------------------------------------
+
+
+def identified_expression(prefix: str = "") -> ExpressionWrapper:
+    """`identified_q` as a boolean column: may this testimony's speaker be named?"""
+    return ExpressionWrapper(TestimonyQuerySet.identified_q(prefix), output_field=BooleanField())
+
+
+def attributable_testimonies(user: User) -> TestimonyQuerySet:
+    """Testimonies the user may attribute to their speaker.
+
+    Anyone filtering or counting testimonies by speaker learns who said them, so for the
+    public this is only the testimonies whose speaker may be named.
+    """
+    testimonies = Testimony.objects.visible_to(user)
+    if can_see_unpublished(user):
+        return testimonies
+    return testimonies.filter(TestimonyQuerySet.identified_q())
+
+
+def testimony_list(*, user: User) -> TestimonyQuerySet:
+    return (
+        Testimony.objects.visible_to(user)
+        .select_related("speaker", "place", "article", "article__source")
+        .prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name")))
+        .annotate(
+            is_identified=identified_expression(),
+            date_sort=Coalesce("article__published_on", Value(UNDATED)),
+        )
+    )
+
+
+def testimony_detail(*, user: User) -> TestimonyQuerySet:
+    return testimony_list(user=user)
+
+
+# --- Articles ---------------------------------------------------------------------------------
+
+
+def article_list(*, user: User) -> models.QuerySet[Article]:
+    return (
+        Article.objects.visible_to(user)
+        .select_related("source", "dateline_place")
+        .prefetch_related(
+            Prefetch("places", queryset=Place.objects.order_by("name")),
+            Prefetch("tags", queryset=Tag.objects.order_by("name")),
+        )
+        .annotate(date_sort=Coalesce("published_on", Value(UNDATED)))
+    )
+
+
+def article_detail(*, user: User) -> models.QuerySet[Article]:
+    return article_list(user=user).prefetch_related(
+        Prefetch("credits", queryset=Credit.objects.order_by("position", "id")),
+        Prefetch(
+            "testimonies",
+            queryset=testimony_list(user=user).order_by("start"),
+            to_attr="visible_testimonies",
+        ),
+    )
+
+
+def article_annotations(*, article: Article, user: User) -> models.QuerySet[Annotation]:
+    return (
+        Annotation.objects.visible_to(user)
+        .filter(article=article)
+        .select_related("article")
+        .order_by("start", "id")
+    )
+
+
+# --- People, places, sources, tags ------------------------------------------------------------
+
+
+def person_list(*, user: User) -> models.QuerySet[Person]:
+    return (
+        Person.objects.visible_to(user)
+        .prefetch_related("name_variants")
+        .annotate(testimony_count=_count_of(attributable_testimonies(user), "speaker"))
+    )
+
+
+def place_list(*, user: User) -> models.QuerySet[Place]:
+    # The gazetteer is reference data and public; only the counts depend on the user.
+    return (
+        Place.objects.select_related("parent")
+        .prefetch_related(
+            Prefetch("variants", queryset=PlaceName.objects.order_by("name")),
+            "facts",
+        )
+        .annotate(testimony_count=_count_of(Testimony.objects.visible_to(user), "place"))
+    )
+
+
+def source_list(*, user: User) -> models.QuerySet[Source]:
+    return Source.objects.annotate(
+        article_count=_count_of(Article.objects.visible_to(user), "source")
+    )
+
+
+def tag_list() -> models.QuerySet[Tag]:
+    """Top-level themes with their narrower terms: the thesaurus as a tree."""
+    return (
+        Tag.objects.filter(parent__isnull=True)
+        .prefetch_related(Prefetch("children", queryset=Tag.objects.order_by("name")))
+        .order_by("name")
+    )
+
+
+def tag_detail() -> models.QuerySet[Tag]:
+    return Tag.objects.select_related("parent").prefetch_related(
+        Prefetch("children", queryset=Tag.objects.order_by("name"))
+    )
+
+
+def tag_with_narrower(tag: Tag) -> list[int]:
+    """The ids of a term and of every narrower term under it (the vocabulary has two levels)."""
+    return [tag.pk, *Tag.objects.filter(parent=tag).values_list("pk", flat=True)]
+
+
+def places_matching(name: str) -> models.QuerySet[Place]:
+    """Places whose slug, canonical name or any name variant is `name` (case-insensitive)."""
+    return Place.objects.filter(
+        Q(slug=name) | Q(name__iexact=name) | Q(variants__name__iexact=name)
+    ).distinct()
+
+
+# --- Collections ------------------------------------------------------------------------------
+
+
+def collection_list(*, user: User) -> models.QuerySet[Collection]:
+    return Collection.objects.visible_to(user).annotate(
+        item_count=_count_of(CollectionItem.objects.visible_to(user), "collection")
+    )
+
+
+def collection_detail(*, user: User) -> models.QuerySet[Collection]:
+    items = (
+        CollectionItem.objects.visible_to(user)
+        .select_related(
+            "article",
+            "article__source",
+            "article__dateline_place",
+            "testimony",
+            "testimony__speaker",
+            "testimony__place",
+            "testimony__article",
+            "testimony__article__source",
+        )
+        .prefetch_related(
+            Prefetch("article__places", queryset=Place.objects.order_by("name")),
+            Prefetch("article__tags", queryset=Tag.objects.order_by("name")),
+            Prefetch("testimony__tags", queryset=Tag.objects.order_by("name")),
+        )
+        .annotate(testimony_identified=identified_expression("testimony__"))
+        .order_by("position")
+    )
+    return collection_list(user=user).prefetch_related(
+        Prefetch("items", queryset=items, to_attr="visible_items")
+    )
+
+
+# --- Freshness, for conditional GET -----------------------------------------------------------
+
+GENERATION_CACHE_KEY = "archive:generation"
+
+_HISTORY_MODELS = (Article, Testimony, Person, Annotation, Collection, CollectionItem)
+
+
+def bump_generation() -> None:
+    """Note that the archive changed in a way its history tables do not record."""
+    cache.set(GENERATION_CACHE_KEY, datetime.now(tz=UTC).timestamp(), timeout=None)
+
+
+def archive_fingerprint() -> tuple[datetime | None, str]:
+    """(when the archive last changed, a token that changes with it): cheap to compute.
+
+    Every save and delete of the editorial models writes a history row, so the latest
+    `history_date` over those tables moves on every such change: one query of index lookups,
+    no COUNT and no scan. Edits that leave no history row (reference data, many-to-many links)
+    bump a generation in the cache through signals (`archive.signals`).
+    """
+    quote = connection.ops.quote_name
+    columns = ", ".join(
+        f"(SELECT MAX({quote('history_date')}) FROM {quote(model.history.model._meta.db_table)})"
+        for model in _HISTORY_MODELS
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {columns}")  # table names come from the models
+        row = cursor.fetchone()
+    moments = [_as_datetime(value) for value in row if value is not None]
+    generation = cache.get(GENERATION_CACHE_KEY)
+    if generation is not None:
+        moments.append(datetime.fromtimestamp(generation, tz=UTC))
+    last_modified = max(moments, default=None)
+    token = "|".join(str(value) for value in (*row, generation))
+    return last_modified, token
+
+
+def _as_datetime(value: datetime | str) -> datetime:
+    # SQLite returns the aggregate as text; PostgreSQL as an aware datetime.
+    if isinstance(value, str):
+        parsed = parse_datetime(value)
+        if parsed is None:
+            raise ValueError(f"Unreadable history date {value!r}")
+        value = parsed
+    return value if is_aware(value) else make_aware(value, UTC)
+
+
+# --- What the public may read of a text -------------------------------------------------------
+
+_AGE_PATTERNS = (
+    r"\b{age}(?=[- ]years?[- ]old\b)",
+    r"(?<=\baged )\b{age}\b",
+    r"(?<=, ){age}(?=,)",
+)
+
+
+def _mask(match: re.Match) -> str:
+    return WITHHELD_MASK * len(match.group(0))
+
+
+class Redactor:
+    """What a reader may read of the archive's texts.
+
+    Names are masked with `archive.querysets.withheld_names` / `redact` (the one definition;
+    character for character, so offsets into a body stay valid). An article's body also gets
+    the passages of its restricted testimonies and the ages of its pseudonymised speakers
+    masked. Staff get an inactive redactor: they read everything.
+
+    Names are loaded per article in batches (`load`), two queries for a whole page.
+    """
+
+    # The key for texts that belong to no one article (a collection's introduction): only the
+    # names withheld everywhere apply.
+    NO_ARTICLE = None
+
+    def __init__(self, *, active: bool) -> None:
+        self.active = active
+        self._names: dict[int | None, frozenset[str]] = {}
+
+    @classmethod
+    def for_user(cls, user: User) -> Redactor:
+        return cls(active=not can_see_unpublished(user))
+
+    def load(self, article_ids) -> None:
+        if not self.active:
+            return
+        missing = set(article_ids) - set(self._names)
+        if missing:
+            self._names.update(withheld_names(missing))
+
+    def names(self, article_id: int | None) -> frozenset[str]:
+        if not self.active:
+            return frozenset()
+        if article_id not in self._names:
+            self.load([article_id])
+        return self._names[article_id]
+
+    def text(self, value: str | None, *, article_id: int | None) -> str | None:
+        if not self.active or not value:
+            return value
+        return redact(value, self.names(article_id))
+
+    def body(self, article: Article) -> str:
+        """The article's body as this reader may see it, offsets unchanged."""
+        if not self.active:
+            return article.body
+        if not hasattr(article, "withheld_spans"):
+            # Fail closed: a body never goes out without its restricted passages masked.
+            raise RuntimeError("Call with_withheld_passages() on the article first.")
+        chars = list(self.text(article.body, article_id=article.pk) or "")
+        for start, end in article.withheld_spans:
+            chars[start:end] = WITHHELD_MASK * (end - start)
+        body = "".join(chars)
+        for age in article.withheld_ages:
+            for pattern in _AGE_PATTERNS:
+                body = re.sub(pattern.format(age=age), _mask, body)
+        return body
+
+
+def with_withheld_passages(article: Article, *, user: User) -> Article:
+    """Attach what `Redactor.body` needs: spans of the article's confirmed testimonies the
+    reader may not see (restricted) and ages of speakers who may not be identified."""
+    if can_see_unpublished(user):
+        article.withheld_spans, article.withheld_ages = (), ()
+        return article
+    testimonies = Testimony.objects.filter(article=article, status=TestimonyStatus.CONFIRMED)
+    article.withheld_spans = tuple(
+        testimonies.exclude(TestimonyQuerySet.public_q()).values_list("start", "end")
+    )
+    article.withheld_ages = tuple(
+        sorted(
+            set(
+                testimonies.filter(TestimonyQuerySet.public_q(), speaker_age__isnull=False)
+                .exclude(TestimonyQuerySet.identified_q())
+                .values_list("speaker_age", flat=True)
+            )
+        )
+    )
+    return article

@@ -1,0 +1,622 @@
+"""Output serializers of the public API: one for a listing, one for a detail, fields spelled out.
+
+They never decide what may be seen: the querysets come from `archive.selectors`, which build on
+`archive.querysets`. The one thing a serializer does with privacy is to leave out a speaker's
+identity when the queryset's `is_identified` column (computed from `identified_q`) says so.
+"""
+
+from __future__ import annotations
+
+from django.urls import reverse as django_reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from archive.models import (
+    Article,
+    Collection,
+    CollectionItem,
+    Credit,
+    Person,
+    Place,
+    PlaceFact,
+    PlaceName,
+    Source,
+    Tag,
+    Testimony,
+)
+from archive.querysets import can_see_unpublished
+from archive.selectors import Redactor
+
+
+def reverse(viewname, args=None, kwargs=None, request=None, format=None, **extra) -> str:
+    """An absolute URL without the request's `?format=`: DRF's `reverse` carries it over,
+    which would turn every link in a CSV or ninjs answer into a link to a CSV or ninjs."""
+    url = django_reverse(viewname, args=args, kwargs=kwargs)
+    return request.build_absolute_uri(url) if request is not None else url
+
+
+class HyperlinkedIdentityField(serializers.HyperlinkedIdentityField):
+    reverse = staticmethod(reverse)
+
+
+def redactor_for(context: dict) -> Redactor:
+    """The request's redactor, built once per request; never absent (fail closed)."""
+    if "redactor" not in context:
+        context["redactor"] = Redactor.for_user(context["request"].user)
+    return context["redactor"]
+
+
+class RedactedMixin:
+    """Masks withheld names in the text fields listed in `redacted_fields`, with the names
+    withheld in the article the text belongs to (`redaction_article_id`)."""
+
+    redacted_fields: tuple[str, ...] = ()
+
+    def redaction_article_id(self, instance) -> int | None:
+        return instance.pk
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        redactor = redactor_for(self.context)
+        article_id = self.redaction_article_id(instance)
+        for name in self.redacted_fields:
+            if name in data:
+                data[name] = redactor.text(data[name], article_id=article_id)
+        return data
+
+
+# --- Small summaries used inside other objects -------------------------------------------------
+
+
+class SourceSummarySerializer(serializers.ModelSerializer):
+    url = HyperlinkedIdentityField(view_name="source-detail", lookup_field="slug")
+
+    class Meta:
+        model = Source
+        fields = ("slug", "name", "url")
+
+
+class PlaceSummarySerializer(serializers.ModelSerializer):
+    url = HyperlinkedIdentityField(view_name="place-detail", lookup_field="slug")
+
+    class Meta:
+        model = Place
+        fields = ("slug", "name", "url")
+
+
+class TagSummarySerializer(serializers.ModelSerializer):
+    url = HyperlinkedIdentityField(view_name="tag-detail", lookup_field="slug")
+
+    class Meta:
+        model = Tag
+        fields = ("slug", "name", "url")
+
+
+class PersonSummarySerializer(serializers.ModelSerializer):
+    url = HyperlinkedIdentityField(view_name="person-detail", lookup_field="slug")
+
+    class Meta:
+        model = Person
+        fields = ("slug", "name", "role", "kind", "url")
+
+
+class ArticleReferenceSerializer(RedactedMixin, serializers.ModelSerializer):
+    redacted_fields = ("headline",)
+    url = HyperlinkedIdentityField(view_name="article-detail", lookup_field="slug")
+
+    class Meta:
+        model = Article
+        fields = ("slug", "headline", "published_on", "url")
+
+
+# --- Testimonies -------------------------------------------------------------------------------
+
+
+class TestimonySerializer(RedactedMixin, serializers.ModelSerializer):
+    """A testimony. Its speaker's identity is left out unless the speaker may be named.
+
+    `identity_withheld` is true for a pseudonymised testimony (or speaker). The public then
+    gets no speaker, description, age or context; staff get them, with the flag as a marker.
+    """
+
+    redacted_fields = ("quote", "translation_note", "speaker_description", "context")
+
+    url = HyperlinkedIdentityField(view_name="testimony-detail", lookup_field="uid")
+    speaker = serializers.SerializerMethodField()
+    speaker_description = serializers.SerializerMethodField()
+    speaker_age = serializers.SerializerMethodField()
+    context = serializers.SerializerMethodField()
+    identity_withheld = serializers.SerializerMethodField()
+    place = PlaceSummarySerializer(read_only=True, allow_null=True)
+    tags = TagSummarySerializer(many=True, read_only=True)
+    article = ArticleReferenceSerializer(read_only=True)
+    source = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Testimony
+        fields = (
+            "uid",
+            "url",
+            "quote",
+            "speaker",
+            "speaker_description",
+            "speaker_age",
+            "identity_withheld",
+            "place",
+            "context",
+            "language",
+            "translation_note",
+            "tags",
+            "article",
+            "source",
+            "visibility",
+        )
+
+    def redaction_article_id(self, testimony: Testimony) -> int:
+        return testimony.article_id
+
+    def _reveal(self, testimony: Testimony) -> bool:
+        if bool(getattr(testimony, "is_identified", False)):
+            return True
+        return can_see_unpublished(self.context["request"].user)
+
+    @extend_schema_field(PersonSummarySerializer(allow_null=True))
+    def get_speaker(self, testimony: Testimony) -> dict | None:
+        if testimony.speaker is None or not self._reveal(testimony):
+            return None
+        return PersonSummarySerializer(testimony.speaker, context=self.context).data
+
+    @extend_schema_field({"type": "string", "nullable": True})
+    def get_speaker_description(self, testimony: Testimony) -> str | None:
+        return testimony.speaker_description if self._reveal(testimony) else None
+
+    @extend_schema_field({"type": "integer", "nullable": True})
+    def get_speaker_age(self, testimony: Testimony) -> int | None:
+        return testimony.speaker_age if self._reveal(testimony) else None
+
+    @extend_schema_field({"type": "string", "nullable": True})
+    def get_context(self, testimony: Testimony) -> str | None:
+        return testimony.context if self._reveal(testimony) else None
+
+    @extend_schema_field(OpenApiTypes.BOOL)
+    def get_identity_withheld(self, testimony: Testimony) -> bool:
+        return not bool(getattr(testimony, "is_identified", False))
+
+    @extend_schema_field(SourceSummarySerializer(allow_null=True))
+    def get_source(self, testimony: Testimony) -> dict | None:
+        source = testimony.article.source
+        return SourceSummarySerializer(source, context=self.context).data if source else None
+
+
+# --- Articles ----------------------------------------------------------------------------------
+
+
+class ArticleListSerializer(RedactedMixin, serializers.ModelSerializer):
+    redacted_fields = ("headline", "standfirst")
+    url = HyperlinkedIdentityField(view_name="article-detail", lookup_field="slug")
+    source = SourceSummarySerializer(read_only=True, allow_null=True)
+    dateline_place = PlaceSummarySerializer(read_only=True, allow_null=True)
+    places = PlaceSummarySerializer(many=True, read_only=True)
+    tags = TagSummarySerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Article
+        fields = (
+            "slug",
+            "url",
+            "headline",
+            "standfirst",
+            "source",
+            "language",
+            "published_on",
+            "date_precision",
+            "date_inferred",
+            "dateline_place",
+            "places",
+            "tags",
+            "status",
+        )
+
+
+class CreditSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Credit
+        fields = ("name", "role")
+
+
+class ArticleDetailSerializer(ArticleListSerializer):
+    credits = CreditSerializer(many=True, read_only=True)
+    testimonies = TestimonySerializer(many=True, read_only=True, source="visible_testimonies")
+    annotations_url = serializers.SerializerMethodField()
+    ninjs_url = serializers.SerializerMethodField()
+
+    class Meta(ArticleListSerializer.Meta):
+        fields = (
+            *ArticleListSerializer.Meta.fields,
+            "body",
+            "credits",
+            "original_url",
+            "published_at",
+            "updated_at",
+            "testimonies",
+            "annotations_url",
+            "ninjs_url",
+        )
+
+    def to_representation(self, article: Article) -> dict:
+        data = super().to_representation(article)
+        data["body"] = redactor_for(self.context).body(article)
+        return data
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_annotations_url(self, article: Article) -> str:
+        return reverse(
+            "article-annotations", kwargs={"slug": article.slug}, request=self.context["request"]
+        )
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_ninjs_url(self, article: Article) -> str:
+        url = reverse(
+            "article-detail", kwargs={"slug": article.slug}, request=self.context["request"]
+        )
+        return f"{url}?format=ninjs"
+
+
+# --- People, places, sources, tags -------------------------------------------------------------
+
+
+class PersonListSerializer(serializers.ModelSerializer):
+    url = HyperlinkedIdentityField(view_name="person-detail", lookup_field="slug")
+    testimony_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Person
+        fields = ("slug", "url", "name", "role", "kind", "testimony_count", "protection_level")
+
+
+class PersonDetailSerializer(PersonListSerializer):
+    name_variants = serializers.SlugRelatedField(many=True, read_only=True, slug_field="name")
+    testimonies_url = serializers.SerializerMethodField()
+
+    class Meta(PersonListSerializer.Meta):
+        fields = (*PersonListSerializer.Meta.fields, "name_variants", "testimonies_url")
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_testimonies_url(self, person: Person) -> str:
+        url = reverse("testimony-list", request=self.context["request"])
+        return f"{url}?speaker={person.slug}"
+
+
+class PlaceNameSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PlaceName
+        fields = ("name", "language", "kind")
+
+
+class PlaceFactSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PlaceFact
+        fields = ("kind", "value", "as_of", "source_note")
+
+
+class PlaceListSerializer(serializers.ModelSerializer):
+    url = HyperlinkedIdentityField(view_name="place-detail", lookup_field="slug")
+    parent = PlaceSummarySerializer(read_only=True, allow_null=True)
+    variants = PlaceNameSerializer(many=True, read_only=True)
+    testimony_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Place
+        fields = (
+            "slug",
+            "url",
+            "name",
+            "kind",
+            "parent",
+            "latitude",
+            "longitude",
+            "variants",
+            "testimony_count",
+        )
+
+
+class PlaceDetailSerializer(PlaceListSerializer):
+    facts = PlaceFactSerializer(many=True, read_only=True)
+    testimonies_url = serializers.SerializerMethodField()
+    articles_url = serializers.SerializerMethodField()
+
+    class Meta(PlaceListSerializer.Meta):
+        fields = (*PlaceListSerializer.Meta.fields, "facts", "testimonies_url", "articles_url")
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_testimonies_url(self, place: Place) -> str:
+        return f"{reverse('testimony-list', request=self.context['request'])}?place={place.slug}"
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_articles_url(self, place: Place) -> str:
+        return f"{reverse('article-list', request=self.context['request'])}?place={place.slug}"
+
+
+class SourceListSerializer(serializers.ModelSerializer):
+    url = HyperlinkedIdentityField(view_name="source-detail", lookup_field="slug")
+    article_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Source
+        fields = ("slug", "url", "name", "kind", "country", "language", "article_count")
+
+
+class SourceDetailSerializer(SourceListSerializer):
+    articles_url = serializers.SerializerMethodField()
+
+    class Meta(SourceListSerializer.Meta):
+        fields = (*SourceListSerializer.Meta.fields, "website", "rights_note", "articles_url")
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_articles_url(self, source: Source) -> str:
+        return f"{reverse('article-list', request=self.context['request'])}?source={source.slug}"
+
+
+class NarrowerTagSerializer(serializers.ModelSerializer):
+    url = HyperlinkedIdentityField(view_name="tag-detail", lookup_field="slug")
+
+    class Meta:
+        model = Tag
+        fields = ("slug", "url", "name", "description")
+
+
+class TagTreeSerializer(serializers.ModelSerializer):
+    """A top-level theme with its narrower terms."""
+
+    url = HyperlinkedIdentityField(view_name="tag-detail", lookup_field="slug")
+    narrower = NarrowerTagSerializer(many=True, read_only=True, source="children")
+
+    class Meta:
+        model = Tag
+        fields = ("slug", "url", "name", "description", "narrower")
+
+
+class TagDetailSerializer(TagTreeSerializer):
+    broader = TagSummarySerializer(read_only=True, allow_null=True, source="parent")
+
+    class Meta(TagTreeSerializer.Meta):
+        fields = (*TagTreeSerializer.Meta.fields, "broader")
+
+
+# --- Collections -------------------------------------------------------------------------------
+
+
+class CollectionListSerializer(RedactedMixin, serializers.ModelSerializer):
+    redacted_fields = ("title", "introduction")
+
+    def redaction_article_id(self, collection: Collection) -> None:
+        return None  # only the names withheld everywhere apply
+
+    url = HyperlinkedIdentityField(view_name="collection-detail", lookup_field="slug")
+    item_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Collection
+        fields = (
+            "slug",
+            "url",
+            "title",
+            "introduction",
+            "curator",
+            "published_at",
+            "item_count",
+            "status",
+        )
+
+
+class CollectionItemSerializer(RedactedMixin, serializers.ModelSerializer):
+    redacted_fields = ("caption",)
+    type = serializers.SerializerMethodField()
+    article = serializers.SerializerMethodField()
+    testimony = serializers.SerializerMethodField()
+
+    class Meta:
+        model = CollectionItem
+        fields = ("position", "type", "caption", "article", "testimony")
+
+    def redaction_article_id(self, item: CollectionItem) -> int:
+        return item.article_id or item.testimony.article_id
+
+    @extend_schema_field({"type": "string", "enum": ["article", "testimony"]})
+    def get_type(self, item: CollectionItem) -> str:
+        return "article" if item.article_id else "testimony"
+
+    @extend_schema_field(ArticleListSerializer(allow_null=True))
+    def get_article(self, item: CollectionItem) -> dict | None:
+        if item.article is None:
+            return None
+        return ArticleListSerializer(item.article, context=self.context).data
+
+    @extend_schema_field(TestimonySerializer(allow_null=True))
+    def get_testimony(self, item: CollectionItem) -> dict | None:
+        if item.testimony is None:
+            return None
+        # The identity column was computed on the item's row (selectors.collection_detail).
+        item.testimony.is_identified = item.testimony_identified
+        return TestimonySerializer(item.testimony, context=self.context).data
+
+
+class CollectionDetailSerializer(CollectionListSerializer):
+    items = CollectionItemSerializer(many=True, read_only=True, source="visible_items")
+
+    class Meta(CollectionListSerializer.Meta):
+        fields = (*CollectionListSerializer.Meta.fields, "items")
+
+
+# --- Errors, for the schema --------------------------------------------------------------------
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The body of every error response."""
+
+    status = serializers.IntegerField()
+    detail = serializers.CharField()
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text="For a 400: what was wrong with each parameter.",
+    )
+
+
+# --- IPTC ninjs 3.1 ----------------------------------------------------------------------------
+
+NINJS_SCHEMA_URI = "http://www.iptc.org/std/ninjs/ninjs-schema_3.1.json#"
+NINJS_PUB_STATUS = {"published": "usable", "withdrawn": "canceled"}
+
+
+def _iso(moment) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+class NinjsArticleSerializer(serializers.BaseSerializer):
+    """An article as an IPTC ninjs 3.1 news item: people (speakers who may be named), places,
+    subjects (tags) and the source (as an info source and an organisation)."""
+
+    def to_representation(self, article: Article) -> dict:
+        request = self.context["request"]
+        redactor = redactor_for(self.context)
+        body = redactor.body(article)
+
+        def url(view_name: str, slug: str) -> str:
+            return reverse(view_name, kwargs={"slug": slug}, request=request)
+
+        speakers: dict[int, Person] = {}
+        for testimony in article.visible_testimonies:
+            reveal = bool(testimony.is_identified) or can_see_unpublished(request.user)
+            if testimony.speaker is not None and reveal:
+                speakers.setdefault(testimony.speaker_id, testimony.speaker)
+        item: dict = {
+            "uri": url("article-detail", article.slug),
+            "standard": {"name": "ninjs", "version": "3.1", "schema": NINJS_SCHEMA_URI},
+            "type": "text",
+            "representationType": "full",
+            "profile": "newsroom-archive-dispatch",
+            "versionCreated": _iso(article.updated_at),
+            "firstCreated": _iso(article.published_at or article.created_at),
+            "pubStatus": NINJS_PUB_STATUS.get(article.status, "withheld"),
+            "language": article.language,
+            "headlines": [
+                {"role": "main", "value": redactor.text(article.headline, article_id=article.pk)}
+            ],
+            "bodies": [
+                {
+                    "role": "main",
+                    "contentType": "text/plain",
+                    "value": body,
+                    "charCount": len(body),
+                    "wordCount": len(body.split()),
+                }
+            ],
+            "altIds": [{"role": "slug", "value": article.slug}],
+            "people": [
+                {
+                    "name": person.name,
+                    "rel": "quoted",
+                    "uri": url("person-detail", person.slug),
+                    "literal": person.slug,
+                }
+                for person in speakers.values()
+            ],
+            "places": [
+                {
+                    "name": place.name,
+                    "rel": "mentions",
+                    "uri": url("place-detail", place.slug),
+                    "literal": place.slug,
+                }
+                for place in article.places.all()
+            ],
+            "subjects": [
+                {
+                    "name": tag.name,
+                    "rel": "about",
+                    "uri": url("tag-detail", tag.slug),
+                    "literal": tag.slug,
+                }
+                for tag in article.tags.all()
+            ],
+        }
+        if article.standfirst:
+            item["descriptions"] = [
+                {
+                    "role": "summary",
+                    "value": redactor.text(article.standfirst, article_id=article.pk),
+                }
+            ]
+        credits = list(article.credits.all())
+        if credits:
+            item["by"] = ", ".join(f"{c.name} ({c.get_role_display().lower()})" for c in credits)
+        if article.dateline_place is not None:
+            item["located"] = article.dateline_place.name
+        if article.source is not None:
+            source = {
+                "name": article.source.name,
+                "uri": url("source-detail", article.source.slug),
+                "literal": article.source.slug,
+            }
+            item["infoSources"] = [{**source, "role": "originatingSource"}]
+            item["organisations"] = [{**source, "rel": "source"}]
+            if article.source.rights_note:
+                item["usageTerms"] = article.source.rights_note
+        return item
+
+
+# --- W3C Web Annotation ------------------------------------------------------------------------
+
+ANNO_CONTEXT = "http://www.w3.org/ns/anno.jsonld"
+
+
+class WebAnnotationSerializer(serializers.BaseSerializer):
+    """One annotation in the W3C Web Annotation Data Model, anchored with a TextQuoteSelector
+    and a TextPositionSelector on the article (its `body`, in characters)."""
+
+    def to_representation(self, annotation) -> dict:
+        article_url = self.context["article_url"]
+        page_url = self.context["page_url"]
+        redactor = redactor_for(self.context)
+        # The selectors quote the body as this reader sees it (masking keeps offsets).
+        body = self.context["article_body"]
+        start, end = annotation.start, annotation.end
+        prefix = body[max(0, start - len(annotation.prefix)) : start]
+        suffix = body[end : end + len(annotation.suffix)]
+        item = {
+            "@context": ANNO_CONTEXT,
+            "id": f"{page_url}#{annotation.uid}",
+            "type": "Annotation",
+            "motivation": annotation.motivation,
+            "created": _iso(annotation.created_at),
+            "modified": _iso(annotation.updated_at),
+            "body": {
+                "type": "TextualBody",
+                "value": redactor.text(annotation.body, article_id=annotation.article_id),
+                "format": "text/plain",
+            },
+            "target": {
+                "source": article_url,
+                "selector": [
+                    {
+                        "type": "TextQuoteSelector",
+                        "exact": body[start:end],
+                        "prefix": prefix,
+                        "suffix": suffix,
+                    },
+                    {
+                        "type": "TextPositionSelector",
+                        "start": annotation.start,
+                        "end": annotation.end,
+                    },
+                ],
+            },
+        }
+        if annotation.author_name:
+            item["creator"] = {"type": "Person", "name": annotation.author_name}
+        if not annotation.is_public:
+            # Only staff ever get here (the queryset is `visible_to`); mark the note as theirs.
+            item["audience"] = {"type": "schema:Audience", "schema:audienceType": "editors"}
+        return item
