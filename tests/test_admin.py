@@ -674,3 +674,17 @@ def _errors(response) -> str:
     for formset in context.get("inline_admin_formsets", []):
         parts.append(str(formset.formset.errors) + str(formset.formset.non_form_errors()))
     return " ".join(parts) + " ".join(messages_of(response))
+
+
+@pytest.mark.parametrize("model_name", ARCHIVE_ADMINS)
+def test_every_change_and_add_page_renders_for_an_editor(editor_client, model_name):
+    obj = ROW_MAKERS[model_name]()
+    model_admin = next(
+        ma for model, ma in admin.site._registry.items() if model._meta.model_name == model_name
+    )
+    change = editor_client.get(reverse(f"admin:archive_{model_name}_change", args=(obj.pk,)))
+    assert change.status_code == 200
+    history = editor_client.get(reverse(f"admin:archive_{model_name}_history", args=(obj.pk,)))
+    assert history.status_code == 200
+    add = editor_client.get(reverse(f"admin:archive_{model_name}_add"))
+    assert add.status_code == (200 if model_admin.has_add_permission(add.wsgi_request) else 403)
