@@ -192,7 +192,8 @@ def _credit_line(found: Detection, p: Paragraph) -> None:
             found.outlet_hints.append((m["outlet"].strip(), text, True))
         found.credit_lines.add(p.line)
         return
-    if (m := PHOTO_LINE.match(text)) and _looks_like_names(m["names"]):
+    inner = text[1:-1].strip() if text.startswith("(") and text.endswith(")") else text
+    if (m := PHOTO_LINE.match(inner)) and _looks_like_names(m["names"]):
         for name in split_names(m["names"]):
             found.add_credit(name, "photographer")
         if m["outlet"]:

@@ -42,6 +42,8 @@ from archive.services import (
 DEFAULT_MAX_BYTES = 2 * 1024 * 1024
 # charset-normalizer's "chaos" (mess) above which a guessed encoding is not trusted.
 MAX_CHAOS = 0.1
+MIN_COHERENCE = 0.2
+MIN_GUESS_BYTES = 64
 # Share of control characters above which a text is taken for binary data.
 MAX_CONTROL_SHARE = 0.01
 IMPORTER_NAME = "importer"
@@ -168,7 +170,15 @@ def decode_capture(raw: bytes | str) -> tuple[str, str]:
 
 def _guess_encoding(raw: bytes) -> tuple[str, str]:
     best = from_bytes(raw).best()
-    if best is None or best.chaos > MAX_CHAOS or best.encoding in ("utf_8", "ascii"):
+    # Short or shapeless input yields confident-looking nonsense ("ЂЃъы" for random bytes),
+    # so a guess is trusted only with enough text, little mess, and a recognised language.
+    if (
+        best is None
+        or len(raw) < MIN_GUESS_BYTES
+        or best.chaos > MAX_CHAOS
+        or best.coherence < MIN_COHERENCE
+        or best.encoding in ("utf_8", "ascii")
+    ):
         raise ImportRefused(
             "The capture is not UTF-8 and its encoding cannot be detected reliably; "
             "convert it to UTF-8 and import it again.",
