@@ -51,10 +51,19 @@ PUBLIC_MAX_AGE = 60
 # --- Errors ------------------------------------------------------------------------------------
 
 
+# Messages may quote the offending value; a 10,000-character value is not echoed in full.
+MAX_MESSAGE = 200
+
+
+def _short(message) -> str:
+    text = str(message)
+    return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"
+
+
 def _messages(detail) -> dict[str, list[str]]:
     if isinstance(detail, dict):
-        return {str(key): [str(m) for m in _as_list(value)] for key, value in detail.items()}
-    return {"non_field_errors": [str(m) for m in _as_list(detail)]}
+        return {_short(key): [_short(m) for m in _as_list(value)] for key, value in detail.items()}
+    return {"non_field_errors": [_short(m) for m in _as_list(detail)]}
 
 
 def _as_list(value) -> list:
@@ -127,7 +136,8 @@ class ArchiveViewMixin:
             (token, request.get_full_path(), str(request.accepted_media_type), audience)
         )
         etag = f'W/"{hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:40]}"'
-        return etag, last_modified.timestamp() if last_modified else None
+        # HTTP dates have whole seconds; the ETag tells apart changes within one.
+        return etag, int(last_modified.timestamp()) if last_modified else None
 
     def not_modified(self, request) -> Response | None:
         etag, last_modified = self._validators(request)
@@ -213,25 +223,17 @@ def _format_parameter(*formats: str) -> OpenApiParameter:
     )
 
 
-def _described(
-    *,
-    list_summary: str,
-    detail_summary: str,
-    list_response=None,
-    detail_response=None,
-    list_formats=("json",),
-    detail_formats=("json",),
-):
+def _described(*, list_summary: str, detail_summary: str, listing, detail):
     return extend_schema_view(
         list=extend_schema(
             summary=list_summary,
-            parameters=[_format_parameter(*list_formats)],
-            responses={**({200: list_response} if list_response else {}), **ERRORS},
+            parameters=[_format_parameter("json")],
+            responses={200: listing, **ERRORS},
         ),
         retrieve=extend_schema(
             summary=detail_summary,
-            parameters=[_format_parameter(*detail_formats)],
-            responses={**({200: detail_response} if detail_response else {}), **ERRORS},
+            parameters=[_format_parameter("json")],
+            responses={200: detail, **ERRORS},
         ),
     )
 
@@ -433,7 +435,12 @@ class TestimonyViewSet(ArchiveViewSet):
 # --- Reference data and collections: numbered pages ------------------------------------------
 
 
-@_described(list_summary="People who may be named", detail_summary="One person")
+@_described(
+    list_summary="People who may be named",
+    detail_summary="One person",
+    listing=serializers.PersonListSerializer(many=True),
+    detail=serializers.PersonDetailSerializer,
+)
 class PersonViewSet(ArchiveViewSet):
     """Speakers. The public sees only people who may be named and who are quoted, by name, in
     published material; counts cover only those attributed testimonies."""
@@ -447,7 +454,12 @@ class PersonViewSet(ArchiveViewSet):
         return selectors.person_list(user=self.request.user)
 
 
-@_described(list_summary="The gazetteer", detail_summary="One place, with its name variants")
+@_described(
+    list_summary="The gazetteer",
+    detail_summary="One place, with its name variants",
+    listing=serializers.PlaceListSerializer(many=True),
+    detail=serializers.PlaceDetailSerializer,
+)
 class PlaceViewSet(ArchiveViewSet):
     """Places with their name variants and the number of testimonies the client may see."""
 
@@ -460,7 +472,12 @@ class PlaceViewSet(ArchiveViewSet):
         return selectors.place_list(user=self.request.user)
 
 
-@_described(list_summary="Sources (outlets and agencies)", detail_summary="One source")
+@_described(
+    list_summary="Sources (outlets and agencies)",
+    detail_summary="One source",
+    listing=serializers.SourceListSerializer(many=True),
+    detail=serializers.SourceDetailSerializer,
+)
 class SourceViewSet(ArchiveViewSet):
     filterset_class = SourceFilterSet
     pagination_class = ArchivePagePagination
@@ -474,6 +491,8 @@ class SourceViewSet(ArchiveViewSet):
 @_described(
     list_summary="The thesaurus as a tree (themes with their narrower terms)",
     detail_summary="One term, with its broader and narrower terms",
+    listing=serializers.TagTreeSerializer(many=True),
+    detail=serializers.TagDetailSerializer,
 )
 class TagViewSet(ArchiveViewSet):
     pagination_class = None
@@ -488,6 +507,8 @@ class TagViewSet(ArchiveViewSet):
 @_described(
     list_summary="Published collections",
     detail_summary="One collection, its items in order, expanded",
+    listing=serializers.CollectionListSerializer(many=True),
+    detail=serializers.CollectionDetailSerializer,
 )
 class CollectionViewSet(ArchiveViewSet):
     """Curated collections. Items the client may not see are left out (not emptied)."""

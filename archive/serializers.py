@@ -37,7 +37,9 @@ def reverse(viewname, args=None, kwargs=None, request=None, format=None, **extra
 
 
 class HyperlinkedIdentityField(serializers.HyperlinkedIdentityField):
-    reverse = staticmethod(reverse)
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.reverse = reverse  # DRF sets its own in __init__
 
 
 def redactor_for(context: dict) -> Redactor:

@@ -154,6 +154,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models have a `kind`; name each enum after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "PersonKindEnum": "archive.models.Person.Kind",
+        "PlaceKindEnum": "archive.models.Place.Kind",
+        "PlaceNameKindEnum": "archive.models.PlaceName.Kind",
+        "PlaceFactKindEnum": "archive.models.PlaceFact.Kind",
+        "SourceKindEnum": "archive.models.Source.Kind",
+    },
 }
 
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
