@@ -38,8 +38,7 @@ def render_snippet(text: str) -> str:
 def plain_snippet(text: str) -> str:
     """The start of a text, for a row that matched by its speaker rather than its words."""
     parts = (text or "").split()
-    clipped = " ".join(parts[:SNIPPET_WORDS]) + (" …" if len(parts) > SNIPPET_WORDS else "")
-    return html.escape(clipped, quote=False)
+    return " ".join(parts[:SNIPPET_WORDS]) + (" …" if len(parts) > SNIPPET_WORDS else "")
 
 
 def _table(queryset: QuerySet) -> str:
@@ -73,6 +72,8 @@ class Backend:
         raise NotImplementedError
 
     def snippets(self, model, ids: list[int], prepared) -> dict[int, str]:
+        """Fragments of the matching rows among `ids`, matched words between the MARK_START
+        and MARK_END markers; not yet escaped (see `render_snippet`)."""
         raise NotImplementedError
 
     # Shared ---------------------------------------------------------------------------------
@@ -171,9 +172,7 @@ class PostgresBackend(Backend):
         with self.connection.cursor() as cursor:
             cursor.execute(sql, [prepared, self.headline_options, list(ids)])
             return {
-                pk: render_snippet(fragment)
-                for pk, fragment in cursor.fetchall()
-                if MARK_START in (fragment or "")
+                pk: fragment for pk, fragment in cursor.fetchall() if MARK_START in (fragment or "")
             }
 
 
@@ -229,9 +228,7 @@ class SqliteBackend(Backend):
         with self.connection.cursor() as cursor:
             cursor.execute(sql, [MARK_START, MARK_END, prepared, *ids])
             return {
-                pk: render_snippet(fragment)
-                for pk, fragment in cursor.fetchall()
-                if MARK_START in (fragment or "")
+                pk: fragment for pk, fragment in cursor.fetchall() if MARK_START in (fragment or "")
             }
 
 

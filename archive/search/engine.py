@@ -10,16 +10,22 @@ its speaker is matched by name through the ORM, and only under
 from __future__ import annotations
 
 import datetime
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.db.models import BooleanField, Case, CharField, Q, QuerySet, Value, When
 
 from archive.models import Article, Person, PersonName, Testimony
-from archive.querysets import TestimonyQuerySet, can_see_unpublished
-from archive.search.backends import Backend, backend_for, plain_snippet
-from archive.search.query import WORD_RE, ParsedQuery, SearchQueryError, normalize, parse
+from archive.querysets import TestimonyQuerySet, can_see_unpublished, redact, withheld_names
+from archive.search.backends import (
+    MARK_END,
+    MARK_START,
+    Backend,
+    backend_for,
+    plain_snippet,
+    render_snippet,
+)
+from archive.search.query import ParsedQuery, SearchQueryError, normalize, parse
 from archive.search.query import words as query_words
 
 if TYPE_CHECKING:
@@ -51,6 +57,8 @@ class SearchHit:
     obj: Article | Testimony
     rank: float
     snippet: str
+    # The headline, or the quote, as the viewer may read it.
+    title: str
     # For a testimony: whether its speaker may be named to this viewer.
     speaker_named: bool = False
 
@@ -113,10 +121,6 @@ def _apply_filters(kind: str, queryset: QuerySet, filters: SearchFilters) -> Que
     return queryset
 
 
-# Tags and entities of a rendered snippet are skipped; only its words can be redacted.
-MARKUP_OR_WORD = re.compile(r"<[^>]*>|&#?\w+;|(?P<word>" + WORD_RE.pattern + ")")
-
-
 # --- People whose names are withheld ----------------------------------------------------------
 
 
@@ -126,43 +130,47 @@ def withheld_words(user: User | None) -> set[str]:
     A person's name is withheld when their protection level asks for it or when one of their
     testimonies is not identified (`TestimonyQuerySet.identified_q`); a word that is also part
     of a name the viewer may know (`Person.objects.visible_to`) is not withheld, so a common
-    first name stays searchable. Published article bodies can still name such a person: the
-    search neither matches nor shows the name to anyone who may not see it.
+    first name stays searchable. A query using such a word finds nothing (the indexes hold the
+    unredacted text, so a match would betray the name); snippets are masked separately, with
+    `archive.querysets.withheld_names`, as all public text is.
     """
     if can_see_unpublished(user):
         return set()
     from archive.models import ProtectionLevel
 
-    hidden = Person.objects.exclude(pk__in=Person.objects.visible_to(user).values("pk")).filter(
-        ~Q(protection_level=ProtectionLevel.PUBLIC)
-        | Q(
-            pk__in=Testimony.objects.exclude(TestimonyQuerySet.identified_q())
-            .filter(speaker__isnull=False)
-            .values("speaker")
-        )
+    visible = Person.objects.visible_to(user).values("pk")
+    protected = ~Q(protection_level=ProtectionLevel.PUBLIC) | Q(
+        pk__in=Testimony.objects.exclude(TestimonyQuerySet.identified_q())
+        .filter(speaker__isnull=False)
+        .values("speaker")
     )
-    known = Person.objects.visible_to(user)
-
-    def name_words(people: QuerySet) -> set[str]:
-        names = list(people.values_list("name", flat=True))
-        names += list(
-            PersonName.objects.filter(person__in=people.values("pk")).values_list("name", flat=True)
+    # Two queries: the names and variants of people known or protected, flagged known or not.
+    people = Person.objects.filter(Q(pk__in=visible) | protected)
+    known = Case(When(pk__in=visible, then=Value(True)), default=Value(False))
+    rows = list(people.annotate(search_known=known).values_list("name", "search_known"))
+    rows += list(
+        PersonName.objects.filter(person__in=people.values("pk"))
+        .annotate(
+            search_known=Case(When(person__in=visible, then=Value(True)), default=Value(False))
         )
-        return {normalize(w) for name in names for w in query_words(name)}
+        .values_list("name", "search_known")
+    )
+    known_words = {normalize(w) for name, is_known in rows if is_known for w in query_words(name)}
+    return {
+        normalize(w) for name, is_known in rows if not is_known for w in query_words(name)
+    } - known_words
 
-    return name_words(hidden) - name_words(known)
 
+def redact_marked(fragment: str, names: frozenset[str]) -> str:
+    """`archive.querysets.redact` for a fragment carrying highlight markers.
 
-def redact(snippet: str, withheld: set[str]) -> str:
-    """Replace withheld name words in a rendered snippet."""
-    if not withheld:
-        return snippet
-
-    def replace(match: re.Match) -> str:
-        word = match.group("word")
-        return "[withheld]" if word and normalize(word) in withheld else match.group(0)
-
-    return MARKUP_OR_WORD.sub(replace, snippet)
+    The markers are set aside, the text redacted (character for character, so positions hold)
+    and the markers put back: a withheld name is masked even when it is highlighted.
+    """
+    if not names:
+        return fragment
+    masked = iter(redact(fragment.replace(MARK_START, "").replace(MARK_END, ""), names))
+    return "".join(c if c in (MARK_START, MARK_END) else next(masked) for c in fragment)
 
 
 # --- Matching ----------------------------------------------------------------------------------
@@ -271,11 +279,11 @@ def search(
     querysets = list(per_kind.values())
     combined = querysets[0].union(*querysets[1:], all=True) if len(querysets) > 1 else querysets[0]
     rows = list(combined.order_by("-search_rank", "search_kind", "pk")[offset : offset + limit])
-    hits = _hits(rows, backend, prepared, user, withheld)
+    hits = _hits(rows, backend, prepared, user)
     return SearchResults(count=count, hits=hits, query=parsed)
 
 
-def _hits(rows, backend: Backend, prepared, user, withheld: set[str]) -> list[SearchHit]:
+def _hits(rows, backend: Backend, prepared, user) -> list[SearchHit]:
     ids = {kind: [pk for k, pk, _ in rows if k == kind] for kind in KINDS}
     objects: dict[str, dict[int, object]] = {ARTICLE: {}, TESTIMONY: {}}
     snippets: dict[str, dict[int, str]] = {ARTICLE: {}, TESTIMONY: {}}
@@ -295,21 +303,31 @@ def _hits(rows, backend: Backend, prepared, user, withheld: set[str]) -> list[Se
             .in_bulk(ids[TESTIMONY])
         )
         snippets[TESTIMONY] = backend.snippets(Testimony, ids[TESTIMONY], prepared)
+    # Names the viewer may not read are masked in what a hit shows, as everywhere in public
+    # text (archive.querysets.withheld_names).
+    article_of = {
+        (kind, pk): (pk if kind == ARTICLE else objects[kind][pk].article_id)
+        for kind, pk, _ in rows
+    }
+    names = {} if can_see_unpublished(user) else withheld_names(set(article_of.values()))
     hits = []
     for kind, pk, rank in rows:
         obj = objects[kind][pk]
+        withheld = names.get(article_of[kind, pk], frozenset())
         if kind == ARTICLE:
             fallback = plain_snippet(obj.standfirst or obj.body)
             named = False
         else:
             fallback = plain_snippet(obj.quote)
             named = bool(obj.search_named)
+        fragment = snippets[kind].get(pk, fallback)
         hits.append(
             SearchHit(
                 kind=kind,
                 obj=obj,
                 rank=float(rank or 0.0),
-                snippet=redact(snippets[kind].get(pk, fallback), withheld),
+                snippet=render_snippet(redact_marked(fragment, withheld)),
+                title=redact(obj.headline if kind == ARTICLE else obj.quote, withheld),
                 speaker_named=named,
             )
         )

@@ -67,10 +67,8 @@ class SearchHitSerializer(serializers.Serializer):
         return hit.obj.slug if hit.kind == ARTICLE else hit.obj.article.slug
 
     def get_title(self, hit: SearchHit) -> str:
-        if hit.kind == ARTICLE:
-            return hit.obj.headline
-        quote = hit.obj.quote
-        return quote if len(quote) <= TITLE_CHARS else quote[: TITLE_CHARS - 1] + "…"
+        title = hit.title
+        return title if len(title) <= TITLE_CHARS else title[: TITLE_CHARS - 1] + "…"
 
     def get_speaker(self, hit: SearchHit) -> str | None:
         if hit.kind == ARTICLE:
