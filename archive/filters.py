@@ -36,6 +36,17 @@ def _text(**kwargs) -> filters.CharFilter:
     return filters.CharFilter(max_length=MAX_VALUE_LENGTH, **kwargs)
 
 
+def _search_filter() -> filters.CharFilter:
+    from archive.search.query import MAX_QUERY_CHARS
+
+    return filters.CharFilter(
+        max_length=MAX_QUERY_CHARS,
+        method="filter_q",
+        help_text="Full-text search: plain words, all of which must match (see /api/v1/search/ "
+        "for ranked results with snippets).",
+    )
+
+
 class ArchiveFilterSet(filters.FilterSet):
     """Shared lookups. `self.request.user` decides what a slug may name."""
 
@@ -72,6 +83,14 @@ class ArchiveFilterSet(filters.FilterSet):
             collection=self._collection(name, value)
         )
 
+    def filter_q(self, queryset, name, value):
+        from archive import search
+
+        try:
+            return search.filter_queryset(queryset, value, self.user)
+        except search.SearchQueryError as exc:
+            raise ValidationError({name: [str(exc)]}) from exc
+
     def noop(self, queryset, name, value):
         # `ordering` is validated here and applied by the cursor paginator.
         return queryset
@@ -86,6 +105,7 @@ ARTICLE_ORDERING = {
 
 
 class ArticleFilterSet(ArchiveFilterSet):
+    q = _search_filter()
     place = _text(method="filter_place", help_text="Slug, name or any name variant of a place.")
     tag = _text(method="filter_tag", help_text="Tag slug; narrower terms are included.")
     source = _text(method="filter_source", help_text="Source slug.")
@@ -133,6 +153,7 @@ TESTIMONY_ORDERING = {
 
 
 class TestimonyFilterSet(ArchiveFilterSet):
+    q = _search_filter()
     place = _text(method="filter_place", help_text="Slug, name or any name variant of a place.")
     tag = _text(method="filter_tag", help_text="Tag slug; narrower terms are included.")
     source = _text(method="filter_source", help_text="Slug of the article's source.")

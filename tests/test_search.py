@@ -387,3 +387,24 @@ def test_queries_per_search_do_not_grow_with_page_size(
     assert len(small["results"]) == 2
     assert len(large["results"]) > 5
     assert {hit["type"] for hit in large["results"]} == {"article", "testimony"}
+
+
+# --- q= on the list endpoints ------------------------------------------------------------------
+
+
+def test_q_narrows_the_article_and_testimony_lists(seed, anonymous):
+    response = anonymous.get("/api/v1/articles/", {"q": "Бахмут"})
+    assert response.status_code == 200, response.content
+    assert {a["slug"] for a in response.json()["results"]} == {BAKHMUT, FORTRESS}
+    response = anonymous.get("/api/v1/testimonies/", {"q": "fridge"})
+    assert response.status_code == 200, response.content
+    uids = {t["uid"] for t in response.json()["results"]}
+    expected = {str(t.uid) for t in filter_queryset(Testimony.objects.all(), "fridge", None)}
+    assert uids == expected and uids
+
+
+def test_q_on_a_list_refuses_what_search_refuses(seed, anonymous):
+    assert anonymous.get("/api/v1/articles/", {"q": "&|!"}).status_code == 400
+    response = anonymous.get("/api/v1/testimonies/", {"q": "Bardas"})
+    assert response.status_code == 200
+    assert response.json()["results"] == []
