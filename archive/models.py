@@ -8,11 +8,13 @@ of the body; a raw capture never changes).
 from __future__ import annotations
 
 import uuid
+from datetime import date
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
 from simple_history.models import HistoricalRecords
 
 from archive.querysets import (
@@ -24,6 +26,9 @@ from archive.querysets import (
     PersonQuerySet,
     TestimonyQuerySet,
 )
+
+# Where undated articles sort: after every dated one, newest first (the API's cursor order).
+UNDATED = date(1, 1, 1)
 
 
 class Status(models.TextChoices):
@@ -368,6 +373,13 @@ class Article(SlugNaturalKeyMixin, models.Model):
         )
         indexes = (
             models.Index(fields=("status", "-published_on", "-id"), name="article_status_date"),
+            # The API's cursor order (selectors.UNDATED must equal UNDATED). Without an index on
+            # this very expression every page, first or deep, sorts the whole archive.
+            models.Index(
+                Coalesce("published_on", Value(UNDATED)).desc(),
+                F("id").desc(),
+                name="article_date_sort",
+            ),
         )
 
     def __str__(self) -> str:
