@@ -688,3 +688,17 @@ def test_every_change_and_add_page_renders_for_an_editor(editor_client, model_na
     assert history.status_code == 200
     add = editor_client.get(reverse(f"admin:archive_{model_name}_add"))
     assert add.status_code == (200 if model_admin.has_add_permission(add.wsgi_request) else 403)
+
+
+def test_a_changelist_longer_than_the_count_limit_is_not_counted_to_the_end(
+    admin_client, monkeypatch
+):
+    from archive.admin import base
+
+    monkeypatch.setattr(base, "COUNT_LIMIT", 3)
+    factories.SourceFactory.create_batch(5)
+    with CaptureQueriesContext(connection) as ctx:
+        response = admin_client.get(reverse("admin:archive_source_changelist"))
+    assert response.context["cl"].result_count == 3
+    counts = [q["sql"] for q in ctx.captured_queries if "COUNT(" in q["sql"].upper()]
+    assert counts and all("LIMIT 4" in sql.upper() for sql in counts), counts
