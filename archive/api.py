@@ -45,6 +45,9 @@ from archive.querysets import can_see_unpublished
 from archive.renderers import CSVRenderer, JSONLDRenderer, NinjsRenderer
 from archive.serializers import reverse
 
+# Longer than any slug or uid: looked up as "not found" without asking the database.
+MAX_LOOKUP = 200
+
 # How long a shared cache may keep a public response before revalidating it.
 PUBLIC_MAX_AGE = 60
 
@@ -207,6 +210,10 @@ class ArchiveViewSet(ArchiveViewMixin, viewsets.ReadOnlyModelViewSet):
         return selectors.Redactor.for_user(self.request.user)
 
     def get_object(self):
+        lookup = str(self.kwargs.get(self.lookup_url_kwarg or self.lookup_field, ""))
+        if "\x00" in lookup or len(lookup) > MAX_LOOKUP:
+            # PostgreSQL refuses NUL in a query (a 500); no slug or uid is this long anyway.
+            raise NotFound("No such object.")
         try:
             return super().get_object()
         except Http404 as exc:

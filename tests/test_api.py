@@ -369,6 +369,9 @@ def test_not_found_is_json_everywhere_under_the_api(client, archive):
         "/api/v1/testimonies/not-a-uuid/",
         "/api/v1/testimonies/00000000-0000-0000-0000-000000000000/",
         "/api/v1/articles/%00/",
+        "/api/v1/testimonies/%00/",
+        "/api/v1/people/a%00b/",
+        f"/api/v1/places/{'x' * 10_000}/",
         "/api/v1/no-such-endpoint/",
         "/api/v1/articles/bakhmut-2023/?format=nonsense",
     ):
