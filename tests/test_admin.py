@@ -702,3 +702,13 @@ def test_a_changelist_longer_than_the_count_limit_is_not_counted_to_the_end(
     assert response.context["cl"].result_count == 3
     counts = [q["sql"] for q in ctx.captured_queries if "COUNT(" in q["sql"].upper()]
     assert counts and all("LIMIT 4" in sql.upper() for sql in counts), counts
+
+
+def test_a_contributor_is_not_offered_the_tool_on_published_material(contributor_client):
+    article = factories.ArticleFactory(body=BODY)
+    response = contributor_client.get(reverse("admin:archive_article_change", args=(article.pk,)))
+    data = response.context["annotator"]["data"]
+    assert data["annotateUrl"] is None and data["testimonyUrl"] is None
+    assert b">Record testimony<" not in response.content
+    url = reverse("admin:archive_article_annotate", args=(article.pk,))
+    assert contributor_client.get(url, {"start": 0, "end": 5}).status_code == 403

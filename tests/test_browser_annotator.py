@@ -185,3 +185,28 @@ def test_an_editor_annotates_a_seed_article_in_the_browser(page, live_server, se
     assert article.testimonies.count() == existing + 1
     assert_highlighted(page, "testimony", quote, "Testimony — the narrator")
     assert_highlighted(page, "annotation", passage, "Annotation — Assessing")
+
+
+def test_an_editor_reorders_a_collection_by_dragging_its_items(page, live_server):
+    from archive.models import CollectionItem
+
+    collection = factories.CollectionFactory(status=Status.DRAFT, published_at=None)
+    first, second, third = (
+        factories.CollectionItemFactory(collection=collection, position=n) for n in (1, 2, 3)
+    )
+    page.goto(
+        f"{live_server.url}{reverse('admin:archive_collection_change', args=(collection.pk,))}"
+    )
+    rows = page.locator(".collection-items tr.has_original")
+    assert rows.count() == 3
+    rows.nth(2).locator(".drag-handle").drag_to(rows.nth(0), target_position={"x": 10, "y": 3})
+    orders = page.locator(".collection-items tr.has_original input.collection-order")
+    assert [orders.nth(i).input_value() for i in range(3)] == ["1", "2", "3"]
+    page.click("input[name=_save]")
+    page.wait_for_url(f"{live_server.url}{reverse('admin:archive_collection_changelist')}")
+    saved = list(
+        CollectionItem.objects.filter(collection=collection)
+        .order_by("position")
+        .values_list("pk", flat=True)
+    )
+    assert saved == [third.pk, first.pk, second.pk]

@@ -276,10 +276,6 @@ class ArticleAdmin(ArchiveAdminMixin, SimpleHistoryAdmin):
                 call_service(update, **{key: stored}, by=request.user, **values)
                 formset.changed_objects.append((stored, list(values)))
 
-    def delete_model(self, request, obj):
-        # Deleting a whole dispatch is rare and protected by the database (collection items).
-        super().delete_model(request, obj)
-
     # --- workflow buttons on the change page ---------------------------------------------------
 
     WORKFLOW = {
@@ -409,17 +405,19 @@ class ArticleAdmin(ArchiveAdminMixin, SimpleHistoryAdmin):
                 }
             )
         user = request.user
+        editable = may_edit(request, article)
         return {
             "data": {
                 "body": article.body,
                 "anchors": anchors,
+                # Offered only where the views would accept the selection.
                 "annotateUrl": reverse("admin:archive_article_annotate", args=(article.pk,))
-                if user.has_perm("archive.add_annotation")
+                if editable and user.has_perm("archive.add_annotation")
                 else None,
                 "testimonyUrl": reverse(
                     "admin:archive_article_record_testimony", args=(article.pk,)
                 )
-                if user.has_perm("archive.add_testimony")
+                if editable and user.has_perm("archive.add_testimony")
                 else None,
             },
         }

@@ -157,11 +157,6 @@ class TestimonyAdmin(ArchiveAdminMixin, SimpleHistoryAdmin):
         if values:
             call_service(services.testimony_update, testimony=stored, by=request.user, **values)
 
-    def save_related(self, request, form, formsets, change):
-        # Tags are the one relation edited here; the service's rules are about the anchor and
-        # protection, which the form above has already saved through testimony_update.
-        super().save_related(request, form, formsets, change)
-
     def delete_model(self, request, obj):
         call_service(services.testimony_delete, testimony=obj, by=request.user)
 
