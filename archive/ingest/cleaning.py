@@ -79,6 +79,8 @@ DUPLICATE_MIN_CHARS = 40
 # Repeats produced by a capture sit close together; comparing with a window of recent
 # paragraphs keeps the cost linear on very long files.
 DUPLICATE_WINDOW = 60
+# Share of words two paragraphs must have in common before difflib compares them.
+WORD_OVERLAP = 0.5
 
 _TERMINAL = tuple(".!?:;\"”’»)…]'")
 _SPACES = re.compile(r"[ \t\f\v\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
@@ -166,6 +168,10 @@ def _similar(a: str, b: str) -> float:
         return 1.0
     shorter, longer = sorted((len(a), len(b)))
     if longer == 0 or shorter / longer < NEAR_DUPLICATE_RATIO:
+        return 0.0
+    # Paragraphs that share few words cannot be near repeats: a cheap test before difflib.
+    words_a, words_b = set(a.split()), set(b.split())
+    if len(words_a & words_b) < WORD_OVERLAP * max(len(words_a), len(words_b)):
         return 0.0
     matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
     if matcher.real_quick_ratio() < NEAR_DUPLICATE_RATIO:

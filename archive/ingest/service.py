@@ -190,8 +190,40 @@ def _guess_encoding(raw: bytes) -> tuple[str, str]:
 # --- Analysis -----------------------------------------------------------------------------------
 
 
-def analyse(text: str, *, encoding: str = "utf-8") -> Analysis:
+@dataclass
+class Reference:
+    """What the importer reads from the archive: sources, the gazetteer, people's names.
+
+    Loaded once per import run (a command importing a thousand files does not rebuild the
+    gazetteer a thousand times); it does not change while captures are imported, since the
+    importer creates no sources, places or people.
+    """
+
+    sources: list[tuple[int, str, str]]
+    gazetteer: Gazetteer
+    parents: dict[int, int]
+    place_names: dict[int, str]
+    countries: set[int]
+    people_names: dict[str, set[int]]
+
+    @classmethod
+    def load(cls) -> Reference:
+        from archive.models import Place
+
+        places = list(Place.objects.values_list("pk", "name", "parent_id", "kind"))
+        return cls(
+            sources=list(Source.objects.values_list("pk", "name", "slug")),
+            gazetteer=Gazetteer.from_database(),
+            parents={pk: parent for pk, _, parent, _ in places if parent is not None},
+            place_names={pk: name for pk, name, _, _ in places},
+            countries={pk for pk, _, _, kind in places if kind == Place.Kind.COUNTRY},
+            people_names=_people_names(),
+        )
+
+
+def analyse(text: str, *, encoding: str = "utf-8", reference: Reference | None = None) -> Analysis:
     """Clean, detect, link and propose, reading the database but writing nothing."""
+    reference = reference or Reference.load()
     paragraphs = split_paragraphs(text)
     detection = detect(paragraphs)
     removed = set(detection.credit_lines)
@@ -208,7 +240,7 @@ def analyse(text: str, *, encoding: str = "utf-8") -> Analysis:
             reason="no_content",
         )
 
-    sources = list(Source.objects.values_list("pk", "name", "slug"))
+    sources = reference.sources
     source_id, evidence, unknown_outlets = match_outlet(detection.outlet_hints, sources)
     source_name = next((name for pk, name, _ in sources if pk == source_id), "")
     if source_id:
@@ -218,8 +250,8 @@ def analyse(text: str, *, encoding: str = "utf-8") -> Analysis:
         for outlet in unknown_outlets:
             warnings.append(f"The capture names the outlet “{outlet}”, which is not a source yet.")
 
-    gazetteer = Gazetteer.from_database()
-    people_names = _people_names()
+    gazetteer = reference.gazetteer
+    people_names = reference.people_names
     source_names = {name for _, name, _ in sources} | {
         name for name, _, strong in detection.outlet_hints if strong
     }
@@ -250,13 +282,15 @@ def analyse(text: str, *, encoding: str = "utf-8") -> Analysis:
             warnings.append(
                 f"The dateline place “{detection.dateline_place}” is not in the gazetteer."
             )
-    _add_ancestors(places)
-    place_names = _place_names(places.place_ids)
+    # Only the places the text names itself, countries aside, can corroborate a person.
+    local = {pk for pk, *_ in places.mentions} - reference.countries
+    _add_ancestors(places, reference.parents)
+    place_names = {pk: reference.place_names[pk] for pk in places.place_ids}
     speakers = _match_people(
         proposals,
         people_names,
         body=body,
-        place_names={n for n, pk in gazetteer.by_name.items() if pk in _local_places(places)},
+        place_names={n for n, pk in gazetteer.by_name.items() if pk in local},
         warnings=warnings,
     )
     return Analysis(
@@ -355,21 +389,8 @@ def _corroborated(
     return any(len(v.split()) > 1 and v.casefold() in body for v in variants)
 
 
-def _local_places(places: PlaceLinks) -> set[int]:
-    """Places the text names itself, countries aside: what a person's record may share."""
-    from archive.models import Place
-
-    named = {pk for pk, *_ in places.mentions}
-    return set(
-        Place.objects.filter(pk__in=named).exclude(kind="country").values_list("pk", flat=True)
-    )
-
-
-def _add_ancestors(places: PlaceLinks) -> None:
+def _add_ancestors(places: PlaceLinks, parents: dict[int, int]) -> None:
     """A town's region and country belong to the dispatch too, as editors record them."""
-    from archive.models import Place
-
-    parents = dict(Place.objects.filter(parent__isnull=False).values_list("pk", "parent_id"))
     for pk in list(places.place_ids):
         seen = set()
         while pk in parents and pk not in seen:
@@ -377,12 +398,6 @@ def _add_ancestors(places: PlaceLinks) -> None:
             pk = parents[pk]
             if pk not in places.place_ids:
                 places.place_ids.append(pk)
-
-
-def _place_names(place_ids: list[int]) -> dict[int, str]:
-    from archive.models import Place
-
-    return dict(Place.objects.filter(pk__in=place_ids).values_list("pk", "name"))
 
 
 def speaker_label(proposal: Proposal, speakers: dict[str, Person]) -> tuple[Person | None, str]:
@@ -408,6 +423,7 @@ def dispatch_import(
     by: AbstractBaseUser | None = None,
     dry_run: bool = False,
     captured_at: datetime | None = None,
+    reference: Reference | None = None,
 ) -> ImportResult:
     """Import one capture as a draft article with proposed testimonies.
 
@@ -427,7 +443,7 @@ def dispatch_import(
             headline=existing.headline,
             message="Already imported: this exact capture is stored; nothing changed.",
         )
-    analysis = analyse(text, encoding=encoding)
+    analysis = analyse(text, encoding=encoding, reference=reference)
     result = _result(filename, analysis)
     if dry_run:
         result.status = "would_create"

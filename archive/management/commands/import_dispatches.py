@@ -11,7 +11,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import BaseCommand, CommandError
 from tqdm import tqdm
 
-from archive.ingest.service import ImportRefused, ImportResult, dispatch_import, max_bytes
+from archive.ingest.service import (
+    ImportRefused,
+    ImportResult,
+    Reference,
+    dispatch_import,
+    max_bytes,
+)
 
 # With this many files or more, a progress bar shows on stderr (never with --json).
 PROGRESS_THRESHOLD = 10
@@ -31,7 +37,7 @@ def collect_paths(paths: list[str]) -> list[Path]:
     return found
 
 
-def import_path(path: Path, *, dry_run: bool) -> ImportResult:
+def import_path(path: Path, *, dry_run: bool, reference: Reference | None = None) -> ImportResult:
     """Import one file; every failure becomes a result with a reason, never an exception."""
     name = str(path)
     try:
@@ -47,7 +53,9 @@ def import_path(path: Path, *, dry_run: bool) -> ImportResult:
                 "(INGEST_MAX_BYTES).",
                 reason="too_large",
             )
-        return dispatch_import(raw=path.read_bytes(), filename=name, dry_run=dry_run)
+        return dispatch_import(
+            raw=path.read_bytes(), filename=name, dry_run=dry_run, reference=reference
+        )
     except ImportRefused as exc:
         return ImportResult(
             filename=name, status="failed", reason=exc.reason, message=exc.messages[0]
@@ -79,9 +87,10 @@ class Command(BaseCommand):
         files = collect_paths(paths)
         show_progress = not json and not options["no_progress"] and len(files) >= PROGRESS_THRESHOLD
         results: list[ImportResult] = []
+        reference = Reference.load()
         with tqdm(total=len(files), file=sys.stderr, disable=not show_progress, unit="file") as bar:
             for path in files:
-                result = import_path(path, dry_run=dry_run)
+                result = import_path(path, dry_run=dry_run, reference=reference)
                 results.append(result)
                 if not json:
                     line = self.describe(result)
