@@ -712,3 +712,20 @@ def test_a_contributor_is_not_offered_the_tool_on_published_material(contributor
     assert b">Record testimony<" not in response.content
     url = reverse("admin:archive_article_annotate", args=(article.pk,))
     assert contributor_client.get(url, {"start": 0, "end": 5}).status_code == 403
+
+
+def test_a_proposed_testimony_links_to_its_confirmation(editor_client):
+    testimony = factories.TestimonyFactory(status=TestimonyStatus.PROPOSED)
+    url = reverse("admin:archive_testimony_change", args=(testimony.pk,))
+    confirm = f"{reverse('admin:archive_testimony_confirm')}?ids={testimony.pk}"
+    assert confirm in editor_client.get(url).content.decode()
+    editor_client.post(confirm, {})
+    testimony.refresh_from_db()
+    assert testimony.status == TestimonyStatus.CONFIRMED
+
+
+def test_only_an_editor_changes_a_persons_protection(contributor_client):
+    person = factories.PersonFactory()
+    url = reverse("admin:archive_person_change", args=(person.pk,))
+    form = contributor_client.get(url).context["adminform"].form
+    assert "protection_level" not in form.fields and "name" in form.fields

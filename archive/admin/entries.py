@@ -148,6 +148,18 @@ class TestimonyAdmin(ArchiveAdminMixin, SimpleHistoryAdmin):
         # A testimony is recorded from a selection in its article's text (annotation tool).
         return False
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = extra_context or {}
+        testimony = self.get_object(request, object_id)
+        waiting = testimony is not None and (
+            testimony.status == TestimonyStatus.PROPOSED or testimony.protection_decided_at is None
+        )
+        if waiting and self.has_confirm_permission(request):
+            extra_context["confirm_url"] = (
+                f"{reverse('admin:archive_testimony_confirm')}?ids={testimony.pk}"
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
+
     def has_confirm_permission(self, request):
         return request.user.has_perm("archive.confirm_testimony")
 
@@ -298,6 +310,12 @@ class PersonAdmin(ArchiveAdminMixin, SimpleHistoryAdmin):
     search_fields = ("name", "name_variants__name", "role", "=slug")
     prepopulated_fields = {"slug": ("name",)}
     inlines = (PersonNameInline,)
+
+    def get_readonly_fields(self, request, obj=None):
+        # Deciding who is protected is an editor's call; a contributor records people as found.
+        if obj is not None and not request.user.has_perm("archive.confirm_testimony"):
+            return ("protection_level", "protection_reason")
+        return ()
 
 
 @admin.register(PersonName)
