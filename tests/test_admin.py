@@ -595,7 +595,8 @@ def test_the_dashboard_shows_waiting_drafts_and_testimonies(editor_client):
     assert "A draft waiting" in content and "Up for review" in content
     assert "Already out" not in content.split('id="dashboard-recent"')[0]
     assert "Testimonies awaiting a decision (1)" in content
-    assert "Recent changes" in content
+    recent = content.split('id="dashboard-recent"')[1]
+    assert "added article" in recent and "A draft waiting" in recent
     dashboard_queries = [q["sql"] for q in ctx.captured_queries if "archive_" in q["sql"]]
     assert all("LIMIT" in sql.upper() for sql in dashboard_queries), dashboard_queries
 
@@ -729,3 +730,32 @@ def test_only_an_editor_changes_a_persons_protection(contributor_client):
     url = reverse("admin:archive_person_change", args=(person.pk,))
     form = contributor_client.get(url).context["adminform"].form
     assert "protection_level" not in form.fields and "name" in form.fields
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"start": "abc", "end": "4", "exact": "x"},
+        {"start": "-1", "end": "4", "exact": "x"},
+        {"start": "5", "end": "99999", "exact": "x"},
+        {"start": "5", "end": "3", "exact": "x"},
+        {},
+    ],
+)
+def test_garbage_selections_are_form_errors_not_server_errors(editor_client, params):
+    article = factories.ArticleFactory(body=BODY, status=Status.DRAFT, published_at=None)
+    for name in ("annotate", "record_testimony"):
+        url = reverse(f"admin:archive_article_{name}", args=(article.pk,))
+        assert editor_client.get(url, params).status_code == 200
+        response = editor_client.post(
+            url,
+            {
+                **params,
+                "quote": "x",
+                "motivation": "commenting",
+                "body": "n",
+                "speaker_description": "someone",
+            },
+        )
+        assert response.status_code == 200 and response.context["form"].errors
+    assert not Annotation.objects.exists() and not Testimony.objects.exists()
