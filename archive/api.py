@@ -92,10 +92,17 @@ def exception_handler(exc, context):
     return response
 
 
+# Errors are always JSON, whatever format was asked for (see finalize_response).
 ERRORS = {
-    400: OpenApiResponse(serializers.ErrorSerializer, description="A malformed parameter."),
-    404: OpenApiResponse(serializers.ErrorSerializer, description="No such object."),
-    429: OpenApiResponse(serializers.ErrorSerializer, description="Too many requests."),
+    (400, "application/json"): OpenApiResponse(
+        serializers.ErrorSerializer, description="A malformed or unknown parameter."
+    ),
+    (404, "application/json"): OpenApiResponse(
+        serializers.ErrorSerializer, description="No such object."
+    ),
+    (429, "application/json"): OpenApiResponse(
+        serializers.ErrorSerializer, description="Too many requests; see Retry-After."
+    ),
 }
 
 # --- The HTTP layer shared by every endpoint ---------------------------------------------------
@@ -235,12 +242,12 @@ def _described(*, list_summary: str, detail_summary: str, listing, detail):
         list=extend_schema(
             summary=list_summary,
             parameters=[_format_parameter("json")],
-            responses={200: listing, **ERRORS},
+            responses={(200, "application/json"): listing, **ERRORS},
         ),
         retrieve=extend_schema(
             summary=detail_summary,
             parameters=[_format_parameter("json")],
-            responses={200: detail, **ERRORS},
+            responses={(200, "application/json"): detail, **ERRORS},
         ),
     )
 
@@ -391,7 +398,7 @@ class ArticleViewSet(ArchiveViewSet):
     retrieve=extend_schema(
         summary="One testimony, by its uid",
         parameters=[_format_parameter("json")],
-        responses={200: serializers.TestimonySerializer, **ERRORS},
+        responses={(200, "application/json"): serializers.TestimonySerializer, **ERRORS},
     ),
 )
 class TestimonyViewSet(ArchiveViewSet):

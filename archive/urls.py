@@ -34,9 +34,12 @@ ROOT_LINKS = (
 
 @extend_schema(
     summary="What the API offers and where",
-    responses=inline_serializer(
-        "ApiRoot", {name: serializers.URLField() for name, _ in ROOT_LINKS}
-    ),
+    responses={
+        (200, "application/json"): inline_serializer(
+            "ApiRoot", {name: serializers.URLField() for name, _ in ROOT_LINKS}
+        ),
+        (429, "application/json"): api.ERRORS[(429, "application/json")],
+    },
 )
 @api_view(["GET"])
 @permission_classes([AllowAny])
