@@ -551,7 +551,10 @@ def test_an_admin_edit_is_recorded_with_its_author_and_can_be_reverted(editor_cl
     assert latest.history_user.username == "ed"
     assert latest.diff_against(latest.prev_record).changed_fields == ["headline"]
     history_page = editor_client.get(reverse("admin:archive_article_history", args=(article.pk,)))
-    assert b"ed" in history_page.content and history_page.status_code == 200
+    history_html = history_page.content.decode()
+    assert history_page.status_code == 200
+    assert "<strong>Headline:</strong>" in history_html  # what changed, old → new
+    assert "Original headline" in history_html and "Edited headline" in history_html
 
     original = article.history.last()
     revert_url = reverse(
