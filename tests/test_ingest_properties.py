@@ -1,6 +1,8 @@
 """Property-based tests of the importer: whatever comes in is imported or refused cleanly,
 and every proposal is anchored exactly on its quote."""
 
+import os
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -60,8 +62,10 @@ FRAGMENTS = st.sampled_from(
 )
 DISPATCHISH = st.lists(FRAGMENTS | st.text(max_size=8), max_size=60).map("".join)
 
+# INGEST_PROPERTY_EXAMPLES=2000 for a long hunt; the default keeps the suite quick.
+EXAMPLES = int(os.environ.get("INGEST_PROPERTY_EXAMPLES", "60"))
 PROPERTY_SETTINGS = settings(
-    max_examples=60,
+    max_examples=EXAMPLES,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -116,7 +120,7 @@ def test_dispatch_like_text_is_imported_or_refused_cleanly(text):
     _import_or_refuse(text)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=5 * EXAMPLES, deadline=None)
 @given(DISPATCHISH)
 def test_proposals_always_slice_to_their_quotes(text):
     cleaned = clean(text)
@@ -129,7 +133,7 @@ def test_proposals_always_slice_to_their_quotes(text):
         assert proposal.quote == proposal.quote.strip()
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=5 * EXAMPLES, deadline=None)
 @given(DISPATCHISH)
 def test_cleaning_only_removes_never_rewrites(text):
     # Every non-space character of the body comes, in order, from the raw capture.
