@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.cache import cache
-from django.db import connection, models
+from django.db import connections, models, router
 from django.db.models import (
     BooleanField,
     Count,
@@ -250,6 +250,9 @@ def archive_fingerprint() -> tuple[datetime | None, str]:
     no COUNT and no scan. Edits that leave no history row (reference data, many-to-many links)
     bump a generation in the cache through signals (`archive.signals`).
     """
+    # Ask the database the bodies are read from: a validator newer than a lagging replica's
+    # data would let a client keep a stale body under a fresh ETag.
+    connection = connections[router.db_for_read(Article)]
     quote = connection.ops.quote_name
     columns = ", ".join(
         f"(SELECT MAX({quote('history_date')}) FROM {quote(model.history.model._meta.db_table)})"

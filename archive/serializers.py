@@ -7,6 +7,10 @@ identity when the queryset's `is_identified` column (computed from `identified_q
 
 from __future__ import annotations
 
+import functools
+from urllib.parse import quote
+
+from django.urls import get_script_prefix
 from django.urls import reverse as django_reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -28,12 +32,35 @@ from archive.models import (
 from archive.querysets import can_see_unpublished
 from archive.selectors import Redactor
 
+_PLACEHOLDER = "__LOOKUP__"
+# What Django's reverse() leaves unescaped in a path (RFC 3986 sub-delimiters and "/~:@").
+_PATH_SAFE = "!$&'()*+,;=/~:@"
+
+
+@functools.lru_cache(maxsize=256)
+def _route_template(viewname: str, key: str, prefix: str) -> str:
+    return django_reverse(viewname, kwargs={key: _PLACEHOLDER})
+
 
 def reverse(viewname, args=None, kwargs=None, request=None, format=None, **extra) -> str:
     """An absolute URL without the request's `?format=`: DRF's `reverse` carries it over,
-    which would turn every link in a CSV or ninjs answer into a link to a CSV or ninjs."""
-    url = django_reverse(viewname, args=args, kwargs=kwargs)
-    return request.build_absolute_uri(url) if request is not None else url
+    which would turn every link in a CSV or ninjs answer into a link to a CSV or ninjs.
+
+    A list links every row to several objects: the route is resolved once per view name and
+    the lookup value filled in, as Django's reverse() would quote it.
+    """
+    if kwargs and len(kwargs) == 1 and not args:
+        ((key, value),) = kwargs.items()
+        template = _route_template(viewname, key, get_script_prefix())
+        url = template.replace(_PLACEHOLDER, quote(str(value), safe=_PATH_SAFE))
+    else:
+        url = django_reverse(viewname, args=args, kwargs=kwargs)
+    if request is None:
+        return url
+    base = getattr(request, "_absolute_base", None)
+    if base is None:
+        base = request._absolute_base = request.build_absolute_uri("/")[:-1]
+    return base + url
 
 
 class HyperlinkedIdentityField(serializers.HyperlinkedIdentityField):
@@ -47,6 +74,18 @@ def redactor_for(context: dict) -> Redactor:
     if "redactor" not in context:
         context["redactor"] = Redactor.for_user(context["request"].user)
     return context["redactor"]
+
+
+def nested(parent: serializers.Serializer, serializer_class, instance) -> dict:
+    """Serialise `instance` with one `serializer_class` per parent serializer.
+
+    A list serializer reuses its child for every row, so building the nested serializer (and
+    its fields) once per request instead of once per row keeps method fields cheap.
+    """
+    cache = parent.__dict__.setdefault("_nested_serializers", {})
+    if serializer_class not in cache:
+        cache[serializer_class] = serializer_class(context=parent.context)
+    return cache[serializer_class].to_representation(instance)
 
 
 class RedactedMixin:
@@ -167,7 +206,7 @@ class TestimonySerializer(RedactedMixin, serializers.ModelSerializer):
     def get_speaker(self, testimony: Testimony) -> dict | None:
         if testimony.speaker is None or not self._reveal(testimony):
             return None
-        return PersonSummarySerializer(testimony.speaker, context=self.context).data
+        return nested(self, PersonSummarySerializer, testimony.speaker)
 
     @extend_schema_field({"type": "string", "nullable": True})
     def get_speaker_description(self, testimony: Testimony) -> str | None:
@@ -188,7 +227,7 @@ class TestimonySerializer(RedactedMixin, serializers.ModelSerializer):
     @extend_schema_field(SourceSummarySerializer(allow_null=True))
     def get_source(self, testimony: Testimony) -> dict | None:
         source = testimony.article.source
-        return SourceSummarySerializer(source, context=self.context).data if source else None
+        return nested(self, SourceSummarySerializer, source) if source else None
 
 
 # --- Articles ----------------------------------------------------------------------------------
@@ -433,7 +472,7 @@ class CollectionItemSerializer(RedactedMixin, serializers.ModelSerializer):
     def get_article(self, item: CollectionItem) -> dict | None:
         if item.article is None:
             return None
-        return ArticleListSerializer(item.article, context=self.context).data
+        return nested(self, ArticleListSerializer, item.article)
 
     @extend_schema_field(TestimonySerializer(allow_null=True))
     def get_testimony(self, item: CollectionItem) -> dict | None:
@@ -441,7 +480,7 @@ class CollectionItemSerializer(RedactedMixin, serializers.ModelSerializer):
             return None
         # The identity column was computed on the item's row (selectors.collection_detail).
         item.testimony.is_identified = item.testimony_identified
-        return TestimonySerializer(item.testimony, context=self.context).data
+        return nested(self, TestimonySerializer, item.testimony)
 
 
 class CollectionDetailSerializer(CollectionListSerializer):
