@@ -166,3 +166,15 @@ def test_the_command_refuses_an_article_count_that_is_not_positive(value):
         call_command("generate_archive", "--articles", value, verbosity=0)
 
     assert not Article.objects.exists()
+
+
+def test_generating_changes_the_archive_fingerprint_that_etags_come_from():
+    from archive.selectors import archive_fingerprint
+
+    generate_archive(articles=2, seed=12)
+    before = archive_fingerprint()[1]
+
+    # The second run reuses the reference data: it only bulk-inserts, which writes no history.
+    generate_archive(articles=2, seed=13)
+
+    assert archive_fingerprint()[1] != before
