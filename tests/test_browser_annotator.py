@@ -100,6 +100,8 @@ CHAR_BOX_JS = """
 def select_with_mouse(page, start: int, end: int) -> None:
     """Drag the mouse from before character `start` to after character `end - 1`."""
     page.locator("#annotator").scroll_into_view_if_needed()
+    # Nothing is offered until there is a selection.
+    page.locator("#annotator-toolbar").wait_for(state="hidden")
     first = page.evaluate(CHAR_BOX_JS, [start, "start"])
     last = page.evaluate(CHAR_BOX_JS, [end - 1, "end"])
     page.mouse.move(first["x"], first["y"])
