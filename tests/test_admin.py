@@ -762,3 +762,12 @@ def test_garbage_selections_are_form_errors_not_server_errors(editor_client, par
         )
         assert response.status_code == 200 and response.context["form"].errors
     assert not Annotation.objects.exists() and not Testimony.objects.exists()
+
+
+def test_changelists_offer_no_facet_counts(admin_client):
+    factories.TestimonyFactory()
+    response = admin_client.get(reverse("admin:archive_testimony_changelist"), {"_facets": "1"})
+    assert response.status_code == 200
+    assert b"Show counts" not in response.content
+    titles = [spec.title for spec in response.context["cl"].filter_specs]
+    assert "speaker kind" in titles and "speaker protection" in titles

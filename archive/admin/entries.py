@@ -21,6 +21,7 @@ from archive.admin.base import (
     call_service,
     changed_values,
     run_bulk,
+    titled,
 )
 from archive.forms import ConfirmTestimoniesForm
 from archive.models import (
@@ -89,8 +90,8 @@ class TestimonyAdmin(ArchiveAdminMixin, SimpleHistoryAdmin):
         "status",
         ProtectionDecisionFilter,
         "visibility",
-        "speaker__kind",
-        "speaker__protection_level",
+        ("speaker__kind", titled("speaker kind")),
+        ("speaker__protection_level", titled("speaker protection")),
         "speaker",
         "place",
         ("tags", TagListFilter),
