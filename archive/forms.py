@@ -96,6 +96,7 @@ class CollectionItemInlineForm(forms.ModelForm):
     class Meta:
         model = CollectionItem
         fields = ("article", "testimony", "caption")
+        widgets = {"caption": forms.Textarea(attrs={"rows": 2, "cols": 50})}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
