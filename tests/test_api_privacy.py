@@ -254,6 +254,8 @@ def sweep_urls() -> list[str]:
         "/api/v1/sources/?page_size=100",
         "/api/v1/tags/",
     ]
+    # The browsable API (HTML) shows the same data: it is swept too.
+    urls += [f"{url}{'&' if '?' in url else '?'}format=api" for url in urls if "format" not in url]
     for slug in Collection.objects.values_list("slug", flat=True):
         urls += [
             f"/api/v1/collections/{slug}/",
@@ -263,6 +265,7 @@ def sweep_urls() -> list[str]:
     for slug in Article.objects.values_list("slug", flat=True):
         urls += [
             f"/api/v1/articles/{slug}/",
+            f"/api/v1/articles/{slug}/?format=api",
             f"/api/v1/articles/{slug}/?format=ninjs",
             f"/api/v1/articles/{slug}/annotations/",
             f"/api/v1/testimonies/?article={slug}&page_size=100",
