@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import http.client
 import os
 import secrets
 import shutil
@@ -327,7 +328,12 @@ def start_server(args, env: dict[str, str], port: int, static_root: str) -> subp
 # --- 4. The load ----------------------------------------------------------------------------
 
 
+# A response slower than this is reported, not load-tested: wrk would only count timeouts.
+SLOW_SECONDS = 5.0
+
+
 def fetch(url: str, headers: dict[str, str]) -> tuple[int, dict[str, str]]:
+    """(status, headers); status 0 when the server timed out or dropped the connection."""
     request = urllib.request.Request(url, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
@@ -335,14 +341,21 @@ def fetch(url: str, headers: dict[str, str]) -> tuple[int, dict[str, str]]:
             return response.status, dict(response.headers)
     except urllib.error.HTTPError as exc:
         return exc.code, dict(exc.headers)
+    except (OSError, http.client.HTTPException):
+        return 0, {}
 
 
 def measure(args, base: str, name: str, path: str, headers: dict[str, str], script: str) -> Result:
     result = Result(name, path)
     url = base + path
+    started = time.monotonic()
     status, response_headers = fetch(url, headers)
+    elapsed = time.monotonic() - started
     if status != 200:
-        result.note = f"skipped: HTTP {status}"
+        result.note = f"skipped: HTTP {status or 'timeout/disconnect'} after {elapsed:.1f}s"
+        return result
+    if elapsed > SLOW_SECONDS:
+        result.note = f"not load-tested: one response took {elapsed:.1f}s"
         return result
     if headers.pop("etag", None):
         etag = response_headers.get("ETag")
@@ -354,7 +367,7 @@ def measure(args, base: str, name: str, path: str, headers: dict[str, str], scri
         if status != 304:
             result.note = f"skipped: If-None-Match answered {status}"
             return result
-    for _ in range(5):  # warm up: connections, caches, the workers' first requests
+    for _ in range(4):  # warm up: connections, caches, both workers' first requests
         fetch(url, headers)
     command = ["wrk", "-t1", f"-c{args.connections}", f"-d{args.duration}s", "-s", script]
     for key, value in headers.items():
@@ -464,6 +477,8 @@ def main() -> None:
                 headers = {**headers, "Cookie": f"sessionid={cookie}"}
             log(f"{name}: {path}")
             results.append(measure(args, base, name, path, dict(headers), script.name))
+    except KeyboardInterrupt:
+        log("interrupted: the table has what was measured so far")
     finally:
         server.terminate()
         server.wait(timeout=30)
