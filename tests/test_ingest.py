@@ -302,6 +302,28 @@ def test_guillemets_are_quotes():
     assert [p.quote for p in proposals] == ["Nous restons ici, quoi qu'il arrive"]
 
 
+def test_british_single_quotes_are_quotes_and_apostrophes_are_not():
+    text = (
+        "Residents of Kherson queue for water.\n\n"
+        "‘We don’t leave, because the soldiers’ families need us here,’ said Hanna Lysenko, 52. "
+        "‘Where would we go?’"
+    )
+    _, proposals = _body_and_proposals(text)
+    assert [(p.quote, p.speaker.name) for p in proposals] == [
+        ("We don’t leave, because the soldiers’ families need us here", "Hanna Lysenko"),
+        ("Where would we go?", "Hanna Lysenko"),
+    ]
+
+
+def test_a_ukrainian_capture_is_detected_as_ukrainian():
+    from archive.ingest.cleaning import split_paragraphs
+
+    text = (
+        "Мешканці Бахмута залишаються.\n\n«Ми не поїдемо, це наш дім», каже Валерій, і він ще тут."
+    )
+    assert detect(split_paragraphs(text)).language == "uk"
+
+
 def test_an_interrupted_quote_keeps_its_speaker():
     text = (
         "“There is no one to help me,” said Petro Kovalenko, 71, a retired miner. “Everyone "

@@ -9,6 +9,8 @@ it and record dropped duplicates as annotations.
 from __future__ import annotations
 
 import difflib
+import functools
+import itertools
 import re
 from dataclasses import dataclass, field
 
@@ -79,8 +81,9 @@ DUPLICATE_MIN_CHARS = 40
 # Repeats produced by a capture sit close together; comparing with a window of recent
 # paragraphs keeps the cost linear on very long files.
 DUPLICATE_WINDOW = 60
-# Share of words two paragraphs must have in common before difflib compares them.
-WORD_OVERLAP = 0.5
+# Share of word pairs two paragraphs must have in common before difflib compares them; a
+# near repeat ("Since he was dropped off" / "Since being sent off") keeps most of them.
+PAIR_OVERLAP = 0.5
 
 _TERMINAL = tuple(".!?:;\"”’»)…]'")
 _SPACES = re.compile(r"[ \t\f\v\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
@@ -163,15 +166,21 @@ def _continues(previous: str, line: str) -> bool:
     return len(previous) >= 50 and not previous.endswith(_TERMINAL) and not is_boilerplate(line)
 
 
+@functools.lru_cache(maxsize=4096)
+def _word_pairs(text: str) -> frozenset[tuple[str, str]]:
+    words = text.split()
+    return frozenset(itertools.pairwise(words))
+
+
 def _similar(a: str, b: str) -> float:
     if a == b:
         return 1.0
     shorter, longer = sorted((len(a), len(b)))
     if longer == 0 or shorter / longer < NEAR_DUPLICATE_RATIO:
         return 0.0
-    # Paragraphs that share few words cannot be near repeats: a cheap test before difflib.
-    words_a, words_b = set(a.split()), set(b.split())
-    if len(words_a & words_b) < WORD_OVERLAP * max(len(words_a), len(words_b)):
+    # Paragraphs that share few word pairs cannot be near repeats: a cheap test before difflib.
+    pairs_a, pairs_b = _word_pairs(a), _word_pairs(b)
+    if len(pairs_a & pairs_b) < PAIR_OVERLAP * max(len(pairs_a), len(pairs_b), 1):
         return 0.0
     matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
     if matcher.real_quick_ratio() < NEAR_DUPLICATE_RATIO:

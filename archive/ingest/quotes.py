@@ -10,6 +10,7 @@ the right gender. Everything is anchored by offsets in the body: body[start:end]
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 
@@ -109,10 +110,13 @@ ANAPHORIC_NOUNS = {
 }
 
 OPENERS = "«„"
+DOUBLE_MARKS = '"“”«»„'
 CLOSERS = "»"
 MIN_QUOTE_WORDS = 3
 # How far back a quote standing alone looks for the person the text was talking about.
 CONTEXT_PARAGRAPHS = 3
+# How many mentions back a pronoun or a description may reach.
+LOOKBACK = 80
 UNATTRIBUTED_MIN_WORDS = 5
 
 _SENTENCE_END = re.compile(r"[.!?…](?:[\"”’»)])?\s+")
@@ -170,11 +174,23 @@ def _is_space(ch: str) -> bool:
     return ch == "" or ch.isspace()
 
 
-def _classify(text: str, i: int, inside: str | None) -> str:
-    """'open', 'close' or '' for the mark at text[i], given the quote we are in (if any)."""
+def _classify(text: str, i: int, inside: str | None, end: int) -> str:
+    """'open', 'close' or '' for the mark at text[i], given the quote we are in (if any);
+    `end` is the end of the paragraph, beyond which nothing is looked at."""
     ch = text[i]
     before = text[i - 1] if i > 0 else ""
-    after = text[i + 1] if i + 1 < len(text) else ""
+    after = text[i + 1] if i + 1 < end else ""
+    if ch == "‘":
+        return "open" if inside is None and (_is_space(before) or before in "([—–-") else ""
+    if ch == "’":
+        # An apostrophe (don’t, the soldiers’ homes) runs on into a word; a closing single
+        # quote follows punctuation (‘…,’ said) or ends the sentence.
+        if inside != "‘" or after.isalpha():
+            return ""
+        following = text[i + 2] if i + 2 < end else ""
+        if before in ",.!?…;:—–-" or not (after == " " and following.islower()):
+            return "close"
+        return ""
     if ch in OPENERS:
         return "open" if inside is None else ""
     if ch in CLOSERS:
@@ -206,6 +222,10 @@ def _sentence_starts(text: str, lo: int, hi: int) -> list[int]:
 def find_quotes(body: str, paragraphs: list[tuple[int, int]]) -> list[_Quote]:
     quotes: list[_Quote] = []
     carry: _Quote | None = None  # a quote left open at the end of the previous paragraph
+    marks = DOUBLE_MARKS
+    if "‘" in body and not any(mark in body for mark in DOUBLE_MARKS):
+        # British style: speech in single quotes, told from apostrophes by their position.
+        marks += "‘’"
     for number, (p_start, p_end) in enumerate(paragraphs):
         inside: str | None = None
         open_at = content_at = -1
@@ -214,10 +234,10 @@ def find_quotes(body: str, paragraphs: list[tuple[int, int]]) -> list[_Quote]:
         i = p_start
         while i < p_end:
             ch = body[i]
-            if ch not in '"“”«»„':
+            if ch not in marks:
                 i += 1
                 continue
-            kind = _classify(body[:p_end], i, inside)
+            kind = _classify(body, i, inside, p_end)
             if kind == "open" and inside is not None and _stray_mark(body, content_at, i):
                 # A mark after a word or two of exclamation ("There! "A dirty Russian!") is a
                 # stray inside one quote, not a new quote.
@@ -359,14 +379,22 @@ class People:
         self.body = body
         self.not_people = {n.casefold() for n in not_people}
         self.mentions: list[Mention] = []
+        self._starts: list[int] = []
         self.info: dict[str, Mention] = {}
+        # Every full name by each of its words, to resolve "Bardas" to "Vitaly Bardas".
+        self._by_token: dict[str, set[str]] = {}
+        self._by_token_known: set[str] = set()
         self.known = {n.casefold() for n in known_names}
         self.not_names = {n.casefold() for n in not_names} | NOT_NAMES
-        self.quote_spans = [(q.open_mark, q.close_mark) for q in quotes]
+        self.quote_spans = sorted((q.open_mark, q.close_mark) for q in quotes)
+        self._quote_starts = [start for start, _ in self.quote_spans]
         self._scan()
 
     def _in_quote(self, pos: int) -> bool:
-        return any(s <= pos < e for s, e in self.quote_spans)
+        # Quote spans are in body order and do not overlap: the last one starting at or
+        # before `pos` is the only candidate.
+        index = bisect.bisect_right(self._quote_starts, pos) - 1
+        return index >= 0 and pos < self.quote_spans[index][1]
 
     def _scan(self) -> None:
         for m in _DESCRIBED_SPEAKER.finditer(self.body):
@@ -379,7 +407,7 @@ class People:
                 name=key, start=m.start("np"), description=description, head=m["head"].casefold()
             )
             self.info[key] = info
-            self.mentions.append(Mention(name=key, start=m.start("np")))
+            self.add_mention(key, m.start("np"))
         for m in re.finditer(NAME, self.body):
             if self._in_quote(m.start()):
                 continue
@@ -426,8 +454,8 @@ class People:
             return name
         if " " in name:
             return ""
-        matches = {f for f in self.info if name in f.split() and not f.startswith("#")}
-        return matches.pop() if len(matches) == 1 else ""
+        matches = self._by_token.get(name, set())
+        return next(iter(matches)) if len(matches) == 1 else ""
 
     def note(self, name: str, start: int, *, after: str = "", before: str = "") -> Mention:
         name = self.resolve_alias(name) or name
@@ -448,27 +476,41 @@ class People:
         )
         if m and not info.role:
             info.role = re.sub(r"^(?:the|a|an|their|his|her|our|its)\s+", "", m["role"])
-        mention = Mention(name=name, start=start)
-        self.mentions.append(mention)
-        self.mentions.sort(key=lambda x: x.start)
+        if name not in self._by_token_known:
+            self._by_token_known.add(name)
+            for token in name.split():
+                self._by_token.setdefault(token, set()).add(name)
+        self.add_mention(name, start)
         return info
 
+    def add_mention(self, name: str, start: int) -> None:
+        """Record that `name` (a key of `info`) is mentioned at `start`, keeping body order."""
+        index = bisect.bisect_right(self._starts, start)
+        self._starts.insert(index, start)
+        self.mentions.insert(index, Mention(name=name, start=start))
+
+    def _recent(self, pos: int, lo: int = 0):
+        """Mentions before `pos` (and from `lo`), latest first, at most LOOKBACK of them: a
+        pronoun or a description points to somebody mentioned lately."""
+        index = bisect.bisect_left(self._starts, pos)
+        for mention in reversed(self.mentions[max(0, index - LOOKBACK) : index]):
+            if mention.start < lo:
+                return
+            yield mention
+
     def last_before(self, pos: int, *, gender: str = "", lo: int = 0) -> Mention | None:
-        for mention in reversed(self.mentions):
-            if lo <= mention.start < pos:
-                info = self.info[mention.name]
-                if gender and info.gender and info.gender != gender:
-                    continue
-                return info
+        for mention in self._recent(pos, lo):
+            info = self.info[mention.name]
+            if gender and info.gender and info.gender != gender:
+                continue
+            return info
         return None
 
     def with_role_noun(self, noun: str, pos: int) -> Mention | None:
         """The last person before `pos` the text called a `noun`, named or described."""
-        for mention in reversed(self.mentions):
+        for mention in self._recent(pos):
             info = self.info[mention.name]
-            if mention.start < pos and (
-                info.head == noun or re.search(rf"\b{re.escape(noun)}\b", info.role, re.I)
-            ):
+            if info.head == noun or re.search(rf"\b{re.escape(noun)}\b", info.role, re.I):
                 return info
         return None
 
@@ -573,8 +615,11 @@ class Attributor:
 
     def attribute(self, q: _Quote, quotes: list[_Quote], index: int, paragraphs) -> Speaker:
         p_start, p_end = paragraphs[q.paragraph]
-        next_q = next((o for o in quotes[index + 1 :] if o.paragraph == q.paragraph), None)
-        prev_q = next((o for o in reversed(quotes[:index]) if o.paragraph == q.paragraph), None)
+        # Quotes are in body order: the neighbours in the same paragraph are adjacent.
+        next_q = quotes[index + 1] if index + 1 < len(quotes) else None
+        next_q = next_q if next_q is not None and next_q.paragraph == q.paragraph else None
+        prev_q = quotes[index - 1] if index > 0 else None
+        prev_q = prev_q if prev_q is not None and prev_q.paragraph == q.paragraph else None
         after = self.body[q.close_mark : next_q.open_mark if next_q else p_end]
         before = self.body[prev_q.close_mark if prev_q else p_start : q.open_mark]
         after_sentence = _first_sentence(after)
@@ -718,8 +763,7 @@ def propose(
             info = people.info.get(speaker.name)
             if info:
                 speaker.age, speaker.role = info.age or speaker.age, info.role or speaker.role
-            people.mentions.append(Mention(name=speaker.name, start=q.start))
-            people.mentions.sort(key=lambda x: x.start)
+            people.add_mention(speaker.name, q.start)
         elif speaker.description and speaker.evidence:
             # Somebody described, who may speak again as "she" or "the seller".
             key = f"#{q.start}"
@@ -727,8 +771,7 @@ def propose(
             people.info[key] = Mention(
                 name=key, start=q.start, description=speaker.description, head=head
             )
-            people.mentions.append(Mention(name=key, start=q.start))
-            people.mentions.sort(key=lambda x: x.start)
+            people.add_mention(key, q.start)
         proposal = Proposal(q.start, q.end, body[q.start : q.end], speaker, q.paragraph)
         proposals.append(proposal)
         previous = proposal
