@@ -79,6 +79,14 @@ def test_a_capture_is_stored_unchanged_with_its_hash_and_capture_time(gazetteer)
     assert article.status == "draft"
 
 
+def test_a_byte_order_mark_is_kept_in_the_raw_capture_but_not_in_the_body(gazetteer):
+    raw = "\ufeff".encode() + KUPIANSK.read_bytes()
+    article = Article.objects.get(pk=dispatch_import(raw=raw, filename="bom.txt").article_id)
+    assert article.raw_text.encode() == raw
+    assert article.body.startswith("Local Vitaly Bardas")
+    assert article.headline.startswith("As Russia moves closer")
+
+
 def test_importing_the_same_capture_again_changes_nothing(gazetteer):
     first = dispatch_import(raw=KUPIANSK.read_bytes(), filename="a.txt")
     counts = (Article.objects.count(), Testimony.objects.count(), Annotation.objects.count())

@@ -58,6 +58,10 @@ FRAGMENTS = st.sampled_from(
         "ї",
         "\t",
         "—",
+        "‘",
+        "’",
+        "\ufeff",
+        "\r\n",
     ]
 )
 DISPATCHISH = st.lists(FRAGMENTS | st.text(max_size=8), max_size=60).map("".join)

@@ -150,7 +150,8 @@ def decode_capture(raw: bytes | str) -> tuple[str, str]:
         if b"\x00" in raw:
             raise ImportRefused("This is a binary file (it contains NUL bytes).", reason="binary")
         try:
-            text = raw.decode("utf-8-sig")
+            # Strict UTF-8, keeping a byte-order mark: the raw capture is stored unchanged.
+            text = raw.decode("utf-8")
             encoding = "utf-8"
         except UnicodeDecodeError:
             text, encoding = _guess_encoding(raw)
@@ -224,12 +225,14 @@ class Reference:
 def analyse(text: str, *, encoding: str = "utf-8", reference: Reference | None = None) -> Analysis:
     """Clean, detect, link and propose, reading the database but writing nothing."""
     reference = reference or Reference.load()
-    paragraphs = split_paragraphs(text)
+    # A byte-order mark is part of the raw capture, not of its text.
+    readable = text.removeprefix("\ufeff")
+    paragraphs = split_paragraphs(readable)
     detection = detect(paragraphs)
     removed = set(detection.credit_lines)
     if detection.headline_line is not None:
         removed.add(detection.headline_line)
-    cleaned = clean(text, extra_removed=frozenset(removed))
+    cleaned = clean(readable, extra_removed=frozenset(removed))
     body = cleaned.body
     warnings = list(detection.warnings)
     if encoding != "utf-8":
