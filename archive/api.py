@@ -139,7 +139,7 @@ class ArchiveViewMixin:
     # Conditional GET. The validator is computed from the archive's fingerprint (one cheap
     # query, see selectors.archive_fingerprint), the URL, the format and whether the client
     # sees the public or the editorial archive, so a 304 costs no serialisation at all.
-    def _validators(self, request) -> tuple[str, float | None]:
+    def _validators(self, request) -> tuple[str, int | None]:
         last_modified, token = selectors.archive_fingerprint()
         audience = "editorial" if can_see_unpublished(request.user) else "public"
         key = "\n".join(

@@ -484,6 +484,37 @@ def test_nested_collection_items_and_the_tag_tree_cost_a_fixed_number_of_queries
     assert _queries(client, "/api/v1/tags/") == few
 
 
+def _article_with_testimonies(slug: str, count: int):
+    quotes = [f"Quote number {i} of {slug}" for i in range(count)]
+    body = " ".join(f"“{quote},” said speaker {i}." for i, quote in enumerate(quotes))
+    article = ArticleFactory(slug=slug, body=body)
+    for i, quote in enumerate(quotes):
+        start = body.index(quote)
+        testimony = TestimonyFactory(
+            article=article,
+            start=start,
+            end=start + len(quote),
+            quote=quote,
+            place=PlaceFactory(),
+            visibility=Visibility.PSEUDONYMISED if i % 4 == 0 else Visibility.PUBLIC,
+            protection_reason="Safety." if i % 4 == 0 else "",
+        )
+        testimony.tags.add(TagFactory())
+        AnnotationFactory(
+            article=article, start=start, end=start + len(quote), exact=quote, body=f"Note {i}"
+        )
+    article.places.add(*[PlaceFactory() for _ in range(count)])
+    return article
+
+
+@pytest.mark.parametrize("suffix", ["", "?format=ninjs", "annotations/"])
+def test_an_article_detail_costs_the_same_with_5_or_50_testimonies(client, suffix):
+    _article_with_testimonies("few", 5)
+    _article_with_testimonies("many", 50)
+    few = _queries(client, f"/api/v1/articles/few/{suffix}")
+    assert few == _queries(client, f"/api/v1/articles/many/{suffix}")
+
+
 # --- Formats -----------------------------------------------------------------------------------
 
 
