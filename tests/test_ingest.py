@@ -179,6 +179,16 @@ def test_hard_wrapped_lines_are_joined_into_paragraphs():
             "",
         ),
         ("vovchansk_hromadske.txt", "Vovchansk after the battle: a volunteer's return", "", [], ""),
+        (
+            "kherson_kyivindependent.txt",
+            "Kherson residents learn to live under drones",
+            "",
+            [
+                ("Kherson Regional Military Administration", "photographer"),
+                ("Daria Shulzhenko", "reporter"),
+            ],
+            "Kherson",
+        ),
     ],
 )
 def test_headline_outlet_credits_and_dateline_are_detected(
@@ -200,6 +210,34 @@ def test_an_outlet_named_but_unknown_is_reported_not_guessed(gazetteer):
     article = Article.objects.get(pk=result.article_id)
     assert article.source is None
     assert any("Vostok SOS" in w and "not a source" in w for w in result.warnings)
+
+
+def test_the_publication_date_is_read_from_a_date_line(gazetteer):
+    result = _import("kherson_kyivindependent.txt")
+    article = Article.objects.get(pk=result.article_id)
+    assert str(article.published_on) == "2025-11-14"
+    assert (article.date_precision, article.date_inferred) == ("day", False)
+    assert "Updated" not in article.body
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("14 November 2025", "2025-11-14"),
+        ("November 14, 2025", "2025-11-14"),
+        ("Nov. 14, 2025", "2025-11-14"),
+        ("2025-11-14", "2025-11-14"),
+        ("14.11.2025", "2025-11-14"),
+        ("1er mars 2023", "2023-03-01"),
+        ("31 February 2025", None),
+        ("yesterday", None),
+    ],
+)
+def test_dates_are_parsed_or_left_alone(text, expected):
+    from archive.ingest.detection import parse_date
+
+    parsed = parse_date(text)
+    assert (parsed.isoformat() if parsed else None) == expected
 
 
 def test_names_are_split_on_commas_and_ands():
@@ -268,6 +306,14 @@ EXPECTED = {
         ("I do not know where we are going", "Tamara", 83),
         ("If I leave, there is no water", "Serhii Bondar", 58),
         ("Everybody here says the same thing", "Yevhen", None),
+    ],
+    # Written after the rules were settled, as a check they were not tuned to the others.
+    "kherson_kyivindependent.txt": [
+        ("The nets save lives", "Roman Mrochko", None),
+        ("I count the trees", "Lyudmyla", 61),
+        ("My son says I am crazy", "Lyudmyla", 61),
+        ("We drive fast", "a volunteer", None),
+        ("Last week a drone followed us", "a volunteer", None),
     ],
     "vovchansk_hromadske.txt": [
         ("The town doesn’t exist any more", "Oleksandr Kravets", 35),

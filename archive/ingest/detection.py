@@ -12,6 +12,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date
 
 from archive.ingest.cleaning import Paragraph, is_boilerplate
 
@@ -104,6 +105,8 @@ class Detection:
     # of the capture; weak ones ("told AFP") only count when they match a known source.
     outlet_hints: list[tuple[str, str, bool]] = field(default_factory=list)
     dateline_place: str = ""
+    published_on: date | None = None
+    published_evidence: str = ""
     language: str = "en"
     warnings: list[str] = field(default_factory=list)
 
@@ -141,8 +144,78 @@ def detect_language(text: str) -> str:
     return lang
 
 
+MONTHS = {
+    name: number
+    for number, names in enumerate(
+        (
+            ("january", "jan", "janvier"),
+            ("february", "feb", "février", "fevrier"),
+            ("march", "mar", "mars"),
+            ("april", "apr", "avril"),
+            ("may", "mai"),
+            ("june", "jun", "juin"),
+            ("july", "jul", "juillet"),
+            ("august", "aug", "août", "aout"),
+            ("september", "sep", "sept", "septembre"),
+            ("october", "oct", "octobre"),
+            ("november", "nov", "novembre"),
+            ("december", "dec", "décembre", "decembre"),
+        ),
+        start=1,
+    )
+    for name in names
+}
+DATE_LINE = re.compile(
+    r"^(?P<label>published|posted|updated|date|publié le|mis à jour le)\s*:?\s*(?:on\s+)?"
+    r"(?P<date>.{6,40}?)(?:\s+(?:at\s+)?\d{1,2}[:.h]\d{2}.*)?$",
+    re.I,
+)
+
+
+def parse_date(text: str) -> date | None:
+    """A calendar date written as 14 November 2025, November 14, 2025, 2025-11-14 or
+    14.11.2025; None when it is not one."""
+    text = text.strip().strip(".,")
+    patterns = (
+        (r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})$", None),
+        (r"^(?P<d>\d{1,2})[./](?P<m>\d{1,2})[./](?P<y>\d{4})$", None),
+        (r"^(?P<d>\d{1,2})(?:er)?\s+(?P<mn>[^\W\d]+)\.?,?\s+(?P<y>\d{4})$", "mn"),
+        (r"^(?P<mn>[^\W\d]+)\.?\s+(?P<d>\d{1,2}),?\s+(?P<y>\d{4})$", "mn"),
+    )
+    for pattern, month_name in patterns:
+        m = re.match(pattern, text, re.I)
+        if not m:
+            continue
+        month = MONTHS.get(m["mn"].casefold()) if month_name else int(m["m"])
+        try:
+            return date(int(m["y"]), month, int(m["d"])) if month else None
+        except ValueError:
+            return None
+    return None
+
+
+def _publication_date(found: Detection, paragraphs: list[Paragraph]) -> None:
+    # "Published" and "Posted" say when; "Updated" only stands in when nothing else does.
+    for p in paragraphs:
+        if len(p.text) > 80:
+            continue
+        m = DATE_LINE.match(p.text)
+        when = parse_date(m["date"]) if m else None
+        if when is None:
+            continue
+        if found.published_on is None or (
+            m["label"].casefold().startswith(("updated", "mis à jour"))
+            and found.published_evidence.casefold().startswith(("updated", "mis à jour"))
+        ):
+            found.published_on, found.published_evidence = when, p.text
+        if not m["label"].casefold().startswith(("updated", "mis à jour")):
+            found.published_on, found.published_evidence = when, p.text
+            return
+
+
 def detect(paragraphs: list[Paragraph]) -> Detection:
     found = Detection()
+    _publication_date(found, paragraphs)
     content = [p for p in paragraphs if not is_boilerplate(p.text)]
     for p in content:
         _credit_line(found, p)

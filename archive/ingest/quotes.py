@@ -413,11 +413,15 @@ class People:
                 continue
             name = self._as_person(m)
             if name and name.casefold() not in self.not_people:
+                # The name may be shorter than the match ("Mayor Roman Mrochko"): what comes
+                # before it (a title, an age) tells about the person.
+                offset = m.group(0).find(name.split()[0])
+                start = m.start() + max(offset, 0)
                 self.note(
                     name,
-                    m.start(),
+                    start,
                     after=self.body[m.end() : m.end() + 160],
-                    before=self.body[max(0, m.start() - 40) : m.start()],
+                    before=self.body[max(0, start - 40) : start],
                 )
 
     def _as_person(self, m: re.Match) -> str:
@@ -476,6 +480,14 @@ class People:
         )
         if m and not info.role:
             info.role = re.sub(r"^(?:the|a|an|their|his|her|our|its)\s+", "", m["role"])
+        # "Mayor Roman Mrochko", "Governor Kyrylenko": a title is a role.
+        m = re.search(
+            r"\b(?P<title>Mayor|Governor|President|Colonel|Captain|General|Sergeant|"
+            r"Lieutenant|Commander|Father|Major)\s+$",
+            before,
+        )
+        if m and not info.role:
+            info.role = m["title"].casefold()
         if name not in self._by_token_known:
             self._by_token_known.add(name)
             for token in name.split():

@@ -85,6 +85,7 @@ class ImportResult:
     encoding: str = ""
     credits: list[dict] = field(default_factory=list)
     dateline: str = ""
+    published_on: str = ""
     places: list[str] = field(default_factory=list)
     testimonies: list[ProposedTestimony] = field(default_factory=list)
     dropped_paragraphs: int = 0
@@ -481,6 +482,7 @@ def _result(filename: str, a: Analysis) -> ImportResult:
         encoding=a.encoding,
         credits=[{"name": c.name, "role": c.role} for c in a.detection.credits],
         dateline=a.detection.dateline_place,
+        published_on=a.detection.published_on.isoformat() if a.detection.published_on else "",
         places=[a.place_names[pk] for pk in a.places.place_ids if pk in a.place_names],
         dropped_paragraphs=len(a.cleaned.duplicates),
         boilerplate_lines=len(a.cleaned.boilerplate),
@@ -522,6 +524,9 @@ def _write(a: Analysis, *, by: AbstractBaseUser | None, captured_at: datetime | 
         source_id=a.source_id,
         attribution_note=a.attribution_note,
         dateline_place_id=a.dateline_place_id,
+        published_on=detection.published_on,
+        date_precision="day",
+        date_inferred=False,
     )
     Credit.objects.bulk_create(
         Credit(article=article, name=c.name[:200], role=c.role, position=i)
