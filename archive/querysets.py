@@ -140,40 +140,32 @@ MIN_WITHHELD_WORD = 3
 def withheld_names(article_ids: Iterable[int]) -> dict[int, frozenset[str]]:
     """For each article, the names the public must not read in its text.
 
-    Those are the names (with their variants, and each word of them, so "Guseva is tired" is
-    covered too) of every person whose protection level withholds their identity, and of every
-    speaker quoted in the article in a testimony that is pseudonymised or restricted. Two queries,
-    whatever the number of articles.
+    Those are the names, with their variants and each word of them (so "Guseva is tired" is
+    covered too), of every speaker quoted in the article whose identity is withheld, by the
+    testimony's visibility or by the person's protection level. Two queries, whatever the number
+    of articles, and bounded by the speakers of these articles: a protected person's name is
+    not looked for in articles that do not quote them.
     """
-    from archive.models import Person, PersonName, ProtectionLevel, Testimony
+    from archive.models import PersonName, Testimony
 
     article_ids = list(article_ids)
-    rows = Testimony.objects.filter(
-        Q(article_id__in=article_ids, speaker__isnull=False) & ~TestimonyQuerySet.identified_q()
-    ).values_list("article_id", "speaker_id", "speaker__name")
-    protected = Person.objects.exclude(protection_level=ProtectionLevel.PUBLIC).values_list(
-        "pk", "name"
+    rows = list(
+        Testimony.objects.filter(
+            Q(article_id__in=article_ids, speaker__isnull=False) & ~TestimonyQuerySet.identified_q()
+        ).values_list("article_id", "speaker_id", "speaker__name")
     )
-    rows, protected = list(rows), list(protected)
-    person_ids = {pid for _, pid, _ in rows} | {pid for pid, _ in protected}
-    names_by_person: dict[int, set[str]] = {pid: set() for pid in person_ids}
+    names_by_person: dict[int, set[str]] = {}
     for _, pid, name in rows:
-        names_by_person[pid].add(name)
-    for pid, name in protected:
-        names_by_person[pid].add(name)
-    if person_ids:
-        for pid, name in PersonName.objects.filter(person_id__in=person_ids).values_list(
+        names_by_person.setdefault(pid, set()).add(name)
+    if names_by_person:
+        for pid, name in PersonName.objects.filter(person_id__in=names_by_person).values_list(
             "person_id", "name"
         ):
             names_by_person[pid].add(name)
-    # Full names and variants of protected people are withheld everywhere; the separate words
-    # of a name only where that person is quoted, so a common first name is not masked
-    # across the whole archive.
-    everywhere = frozenset().union(*(names_by_person[pid] for pid, _ in protected))
     quoted: dict[int, set[str]] = {article_id: set() for article_id in article_ids}
     for article_id, pid, _ in rows:
         quoted[article_id] |= names_by_person[pid]
-    return {article_id: everywhere | _with_words(names) for article_id, names in quoted.items()}
+    return {article_id: _with_words(names) for article_id, names in quoted.items()}
 
 
 def _with_words(names: set[str]) -> frozenset[str]:
