@@ -146,9 +146,12 @@ class ArticleFilterSet(ArchiveFilterSet):
         return queryset.filter(pk__in=items.values("article_id"))
 
 
+# The article comes before the testimony's own id so the database can walk the articles'
+# date index (archive.Article "article_date_sort") and read only the testimonies of the first
+# few articles; ordered by date then testimony id, it must read every testimony of the day.
 TESTIMONY_ORDERING = {
-    "-published_on": ("-date_sort", "-id"),
-    "published_on": ("date_sort", "id"),
+    "-published_on": ("-date_sort", "-article_id", "-id"),
+    "published_on": ("date_sort", "article_id", "id"),
 }
 
 
