@@ -128,7 +128,7 @@ def prepare_database(args, env: dict[str, str]) -> None:
     import psycopg
 
     with psycopg.connect(env["DATABASE_URL"], autocommit=True) as conn:
-        conn.execute("VACUUM ANALYZE")
+        conn.execute("ANALYZE")
 
 
 def article_count(env: dict[str, str]) -> int:
