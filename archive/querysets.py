@@ -58,6 +58,8 @@ class PersonQuerySet(NaturalKeySlugQuerySet):
 
 
 class TestimonyQuerySet(models.QuerySet):
+    __test__ = False  # not a pytest test class, despite its name
+
     def get_by_natural_key(self, uid: str):
         return self.get(uid=uid)
 
