@@ -53,7 +53,7 @@ def worker(n: int) -> dict:
     call_command("migrate", verbosity=0)
     call_command("flush", interactive=False, verbosity=0)
     call_command("loaddata", "archive", verbosity=0)
-    strip_editorial_work()
+    strip_editorial_work(throwaway_database=True)
     batch = captures(n)
     testimonies = 0
     started = time.perf_counter()

@@ -29,7 +29,7 @@ from archive.ingest.evaluation import evaluate  # noqa: E402
 if __name__ == "__main__":
     call_command("migrate", verbosity=0)
     call_command("loaddata", "archive", verbosity=0)
-    figures = evaluate(ROOT / "fixtures" / "dispatches")
+    figures = evaluate(ROOT / "fixtures" / "dispatches", throwaway_database=True)
     print(figures.table())
     if "-v" in sys.argv:
         for miss in figures.misses:

@@ -37,7 +37,7 @@ def _body_and_proposals(text: str):
 def gazetteer(seed):
     """The curated gazetteer and sources, without the curated articles, plus the towns of the
     test captures."""
-    strip_editorial_work()
+    strip_editorial_work(throwaway_database=True)
     regions = {p.slug: p for p in Place.objects.filter(kind="region")}
     towns = {
         "pokrovsk": ("Pokrovsk", "donetsk-oblast", ["Pokrovs'k", "Покровськ"]),

@@ -17,7 +17,7 @@ CAPTURES = Path(__file__).resolve().parent / "captures"
 
 @pytest.fixture
 def gazetteer(seed):
-    strip_editorial_work()
+    strip_editorial_work(throwaway_database=True)
 
 
 @pytest.fixture

@@ -26,7 +26,7 @@ PLACE_PRECISION = 0.95
 
 @pytest.fixture
 def figures(seed):
-    return evaluate(SEEDS)
+    return evaluate(SEEDS, throwaway_database=True)
 
 
 def test_the_seeds_are_all_compared(figures):

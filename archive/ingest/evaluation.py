@@ -105,8 +105,13 @@ def same_speaker(curated: Curated, speaker_id: int | None, description: str) -> 
 
 
 @transaction.atomic
-def strip_editorial_work() -> dict[str, tuple[list[Curated], set[int]]]:
-    """Remember and delete the curated articles; keep places, sources and people."""
+def strip_editorial_work(
+    *, throwaway_database: bool = False
+) -> dict[str, tuple[list[Curated], set[int]]]:
+    """Remember and delete every article, testimony, annotation and collection; keep places,
+    sources and people. Only for a throwaway database (tests, benchmarks): it says so."""
+    if not throwaway_database:
+        raise RuntimeError("strip_editorial_work deletes every article: throwaway databases only.")
     curated: dict[str, tuple[list[Curated], set[int]]] = {}
     for article in Article.objects.prefetch_related("testimonies", "places"):
         curated[article.raw_sha256] = (
@@ -125,8 +130,9 @@ def strip_editorial_work() -> dict[str, tuple[list[Curated], set[int]]]:
     return curated
 
 
-def evaluate(seed_dir: Path) -> Figures:
-    curated = strip_editorial_work()
+def evaluate(seed_dir: Path, *, throwaway_database: bool = False) -> Figures:
+    """Replace the curated articles by fresh imports of the seeds and compare (destructive)."""
+    curated = strip_editorial_work(throwaway_database=throwaway_database)
     figures = Figures()
     for path in sorted(seed_dir.glob("*.txt")):
         result = dispatch_import(raw=path.read_bytes(), filename=path.name)
