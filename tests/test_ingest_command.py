@@ -141,3 +141,23 @@ def test_many_files_show_a_progress_bar_on_stderr_but_not_with_json(gazetteer, t
     assert "12/12" in capsys.readouterr().err
     call_command("import_dispatches", str(tmp_path), "--json", stdout=StringIO())
     assert capsys.readouterr().err == ""
+
+
+def test_an_unexpected_error_in_one_file_does_not_stop_the_others(gazetteer, tmp_path, monkeypatch):
+    from archive.ingest import service
+
+    shutil.copy(SEEDS / "000_aa012ed5e0351d5e.txt", tmp_path / "a.txt")
+    shutil.copy(SEEDS / "003_3fa2f95ab2507610.txt", tmp_path / "b.txt")
+    real_write = service._write
+
+    def write(analysis, **kwargs):
+        if "Krassnikov" in analysis.body:
+            raise RuntimeError("disk on fire")
+        return real_write(analysis, **kwargs)
+
+    monkeypatch.setattr(service, "_write", write)
+    out, error = run(tmp_path)
+    assert error is not None and error.returncode == 1
+    assert "a.txt: failed (error): unexpected RuntimeError: disk on fire" in out
+    assert "b.txt: created article" in out
+    assert Article.objects.count() == 1

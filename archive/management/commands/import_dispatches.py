@@ -63,9 +63,21 @@ def import_path(path: Path, *, dry_run: bool, reference: Reference | None = None
     except (ValidationError, PermissionDenied) as exc:
         message = "; ".join(getattr(exc, "messages", [str(exc)]))
         return ImportResult(filename=name, status="failed", reason="invalid", message=message)
-    except OSError as exc:
+    except Exception as exc:
+        # One file's unexpected failure must not stop a batch: it is reported (with its
+        # type, for the bug report) and, its transaction rolled back, nothing of it remains.
+        if isinstance(exc, OSError):
+            return ImportResult(
+                filename=name,
+                status="failed",
+                reason="unreadable",
+                message=exc.strerror or str(exc),
+            )
         return ImportResult(
-            filename=name, status="failed", reason="unreadable", message=exc.strerror or str(exc)
+            filename=name,
+            status="failed",
+            reason="error",
+            message=f"unexpected {type(exc).__name__}: {exc}",
         )
 
 
