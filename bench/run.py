@@ -85,6 +85,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--generate-only", action="store_true", help="prepare the database, do not measure"
     )
+    parser.add_argument(
+        "--skip-migrate",
+        action="store_true",
+        help="do not migrate (a migration that rewrites every row can take long at 1M)",
+    )
     return parser.parse_args()
 
 
@@ -101,7 +106,10 @@ def prepare_database(args, env: dict[str, str]) -> None:
         if not exists:
             log(f"creating database {args.database}")
             conn.execute(f'CREATE DATABASE "{args.database}"')
-    subprocess.run([PYTHON, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+    if args.skip_migrate:
+        log("--skip-migrate: using the schema as it is")
+    else:
+        subprocess.run([PYTHON, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
     count = article_count(env)
     if count >= args.articles:
         log(f"{count} articles already there")
