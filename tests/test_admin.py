@@ -771,3 +771,11 @@ def test_changelists_offer_no_facet_counts(admin_client):
     assert b"Show counts" not in response.content
     titles = [spec.title for spec in response.context["cl"].filter_specs]
     assert "speaker kind" in titles and "speaker protection" in titles
+
+
+def test_saving_an_unchanged_article_records_no_empty_history(editor_client):
+    article = factories.ArticleFactory(status=Status.DRAFT, published_at=None)
+    before = article.history.count()
+    url = reverse("admin:archive_article_change", args=(article.pk,))
+    assert editor_client.post(url, _change_data(article)).status_code == 302
+    assert article.history.count() == before

@@ -235,6 +235,11 @@ class ArticleAdmin(ArchiveAdminMixin, SimpleHistoryAdmin):
             stored = Article.objects.get(pk=obj.pk)
             values = changed_values(stored, data, services.EDITABLE_ARTICLE_FIELDS)
             body = data["body"] if data.get("body", stored.body) != stored.body else None
+            if not values and body is None:
+                # Nothing of the article itself changed (perhaps only its tags or inlines):
+                # no save, so its history holds no empty entries.
+                _adopt(obj, stored)
+                return
             created = call_service(
                 services.article_update, article=stored, by=request.user, body=body, **values
             )
