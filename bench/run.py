@@ -397,6 +397,9 @@ def print_table(results: list[Result], counts: dict[str, str], articles: int) ->
     print(header)
     print("-" * len(header))
     for r in results:
+        if r.errors:
+            # wrk counts non-2xx/3xx answers and its own 2 s timeouts as errors.
+            r.note = f"{r.errors} of {r.requests} requests failed or timed out {r.note}".strip()
         if r.requests:
             print(
                 f"{r.name:36} {r.p50_ms:8.1f} {r.p95_ms:8.1f} {r.rps:8.1f} "
