@@ -779,3 +779,15 @@ def test_saving_an_unchanged_article_records_no_empty_history(editor_client):
     url = reverse("admin:archive_article_change", args=(article.pk,))
     assert editor_client.post(url, _change_data(article)).status_code == 302
     assert article.history.count() == before
+
+
+def test_a_persons_testimonies_are_one_click_away_and_filtered(editor_client):
+    testimony = factories.TestimonyFactory()
+    factories.TestimonyFactory()
+    people = editor_client.get(reverse("admin:archive_person_changelist")).content.decode()
+    link = f"{reverse('admin:archive_testimony_changelist')}?speaker={testimony.speaker_id}"
+    assert link in people
+    response = editor_client.get(link)
+    assert [t.pk for t in response.context["cl"].result_list] == [testimony.pk]
+    assert str(testimony.speaker) in response.content.decode()
+    assert editor_client.get(link + "x").status_code == 200

@@ -74,6 +74,32 @@ class ProtectionDecisionFilter(admin.SimpleListFilter):
         return queryset
 
 
+class SpeakerListFilter(admin.SimpleListFilter):
+    """Testimonies of one speaker, reached from the person's page or row.
+
+    Listing every person as a filter choice would render tens of thousands of links on each
+    page load; the filter shows only the speaker chosen, so it can be cleared.
+    """
+
+    title = "speaker"
+    parameter_name = "speaker"
+
+    def lookups(self, request, model_admin):
+        value = self.value()
+        if not value or not value.isdigit():
+            return ()
+        person = Person.objects.filter(pk=value).only("name", "role").first()
+        return ((value, str(person)),) if person else ()
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if not value:
+            return queryset
+        if not value.isdigit():
+            return queryset.none()
+        return queryset.filter(speaker_id=int(value))
+
+
 @admin.register(Testimony)
 class TestimonyAdmin(ArchiveAdminMixin, SimpleHistoryAdmin):
     list_display = (
@@ -92,7 +118,7 @@ class TestimonyAdmin(ArchiveAdminMixin, SimpleHistoryAdmin):
         "visibility",
         ("speaker__kind", titled("speaker kind")),
         ("speaker__protection_level", titled("speaker protection")),
-        "speaker",
+        SpeakerListFilter,
         "place",
         ("tags", TagListFilter),
     )
@@ -306,11 +332,16 @@ class PersonNameInline(admin.TabularInline):
 
 @admin.register(Person)
 class PersonAdmin(ArchiveAdminMixin, SimpleHistoryAdmin):
-    list_display = ("name", "role", "kind", "protection_level", "updated_at")
+    list_display = ("name", "role", "kind", "protection_level", "testimonies_link", "updated_at")
     list_filter = ("kind", "protection_level")
     search_fields = ("name", "name_variants__name", "role", "=slug")
     prepopulated_fields = {"slug": ("name",)}
     inlines = (PersonNameInline,)
+
+    @admin.display(description="Testimonies")
+    def testimonies_link(self, obj: Person) -> str:
+        url = reverse("admin:archive_testimony_changelist")
+        return format_html('<a href="{}?speaker={}">their testimonies</a>', url, obj.pk)
 
     def get_readonly_fields(self, request, obj=None):
         # Deciding who is protected is an editor's call; a contributor records people as found.
