@@ -644,8 +644,8 @@ def _change_data(article: Article, *, testimonies=(), **overrides) -> dict:
             {
                 f"testimonies-{i}-id": testimony.pk,
                 f"testimonies-{i}-article": article.pk,
-                f"testimonies-{i}-speaker": testimony.speaker_id or "",
                 f"testimonies-{i}-speaker_description": testimony.speaker_description,
+                f"testimonies-{i}-speaker_age": testimony.speaker_age or "",
             }
         )
     data.update(overrides)
@@ -791,3 +791,36 @@ def test_a_persons_testimonies_are_one_click_away_and_filtered(editor_client):
     assert [t.pk for t in response.context["cl"].result_list] == [testimony.pk]
     assert str(testimony.speaker) in response.content.decode()
     assert editor_client.get(link + "x").status_code == 200
+
+
+def test_the_article_page_queries_do_not_grow_with_its_testimonies(editor_client):
+    def page_queries(article):
+        url = reverse("admin:archive_article_change", args=(article.pk,))
+        with CaptureQueriesContext(connection) as ctx:
+            assert editor_client.get(url).status_code == 200
+        return len(ctx.captured_queries)
+
+    def article_with(n: int):
+        body = " ".join(f"“Quote number {i}.” said someone." for i in range(n))
+        article = factories.ArticleFactory(body=body, status=Status.DRAFT, published_at=None)
+        start = 0
+        for _ in range(n):
+            start = body.index("“", start) + 1
+            end = body.index("”", start)
+            factories.TestimonyFactory(article=article, start=start, end=end)
+            factories.AnnotationFactory(article=article, start=start, end=end)
+        return article
+
+    assert page_queries(article_with(2)) == page_queries(article_with(12))
+
+
+def test_a_speaker_age_is_corrected_inline_under_the_article(editor_client):
+    article = factories.ArticleFactory(body=BODY, status=Status.DRAFT, published_at=None)
+    testimony = factories.TestimonyFactory(article=article)
+    data = _change_data(article, testimonies=[testimony])
+    data["testimonies-0-speaker_age"] = "72"
+    response = editor_client.post(reverse("admin:archive_article_change", args=(article.pk,)), data)
+    assert response.status_code == 302, _errors(response)
+    testimony.refresh_from_db()
+    assert testimony.speaker_age == 72
+    assert testimony.history.first().history_user.username == "ed"

@@ -63,9 +63,19 @@ class ArticleChildInline(admin.TabularInline):
 
 class TestimonyInline(ArticleChildInline):
     model = Testimony
-    fields = ("quote", "start", "end", "speaker", "speaker_description", "visibility", "status")
-    readonly_fields = ("quote", "start", "end", "visibility", "status")
-    autocomplete_fields = ("speaker",)
+    fields = (
+        "quote",
+        "start",
+        "end",
+        "speaker",
+        "speaker_description",
+        "speaker_age",
+        "visibility",
+        "status",
+    )
+    # The speaker is changed on the testimony's own page: an autocomplete widget per row would
+    # cost a query per testimony on every article page.
+    readonly_fields = ("quote", "start", "end", "speaker", "visibility", "status")
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("speaker")
@@ -253,7 +263,7 @@ class ArticleAdmin(ArchiveAdminMixin, SimpleHistoryAdmin):
                 update=services.testimony_update,
                 delete=services.testimony_delete,
                 key="testimony",
-                fields=("speaker", "speaker_description"),
+                fields=("speaker_description", "speaker_age"),
             )
         elif formset.model is Annotation:
             self._save_children(
