@@ -68,9 +68,13 @@ class SearchView(APIView):
         if page > 1 and not results.hits:
             raise NotFound("No such page.")
         url = request.build_absolute_uri()
-        has_next = page * page_size < results.count
+        # Past an inexact count, another page exists as long as this one is full.
+        has_next = page * page_size < results.count or (
+            not results.count_exact and len(results.hits) == page_size
+        )
         body = {
             "count": results.count,
+            "count_exact": results.count_exact,
             "next": replace_query_param(url, "page", page + 1) if has_next else None,
             "previous": (
                 None

@@ -68,7 +68,9 @@ class Backend:
     def text_rank(self, queryset: QuerySet, prepared):
         raise NotImplementedError
 
-    def name_matches(self, field: str, word: str) -> Q:
+    def name_matches(self, field: str, word: str, *, exact: bool = False) -> Q:
+        """Names (in `field`) that contain `word`: as a whole word, or, unless `exact`, a word
+        like it where the database can tell (PostgreSQL's pg_trgm)."""
         raise NotImplementedError
 
     def snippets(self, model, ids: list[int], prepared) -> dict[int, str]:
@@ -149,9 +151,12 @@ class PostgresBackend(Backend):
             output_field=FloatField(),
         )
 
-    def name_matches(self, field: str, word: str) -> Q:
+    def name_matches(self, field: str, word: str, *, exact: bool = False) -> Q:
         from django.contrib.postgres.lookups import TrigramWordSimilar
 
+        if exact:
+            # A case-insensitive whole-word regex, which the trigram GIN index also serves.
+            return Q(**{f"{field}__iregex": rf"\m{re.escape(word)}\M"})
         # word_similarity(word, name) >= pg_trgm.word_similarity_threshold (0.6), served by
         # the trigram GIN index: "Krasnikov" finds "Yuri Krassnikov".
         return Q(TrigramWordSimilar(F(field), Value(word)))
@@ -211,7 +216,7 @@ class SqliteBackend(Backend):
             output_field=FloatField(),
         )
 
-    def name_matches(self, field: str, word: str) -> Q:
+    def name_matches(self, field: str, word: str, *, exact: bool = False) -> Q:
         # A whole word of the name, case-insensitively; no fuzzy matching on SQLite.
         return Q(**{f"{field}__iregex": rf"(^|\W){re.escape(word)}($|\W)"})
 

@@ -37,6 +37,11 @@ MODELS = {ARTICLE: Article, TESTIMONY: Testimony}
 # A speaker is looked for by name only in short queries of name-like words.
 MAX_NAME_WORDS = 4
 MIN_NAME_WORD = 3
+# Bounds on the speaker route: a name query is about a few people, not thousands.
+MAX_NAMED_PEOPLE = 50
+MAX_SPEAKER_TESTIMONIES = 1000
+# Matches of each kind are counted exactly up to this many.
+COUNT_LIMIT = 1000
 
 __all__ = ["KINDS", "SearchFilters", "SearchHit", "SearchQueryError", "SearchResults", "search"]
 
@@ -65,9 +70,11 @@ class SearchHit:
 
 @dataclass(frozen=True)
 class SearchResults:
+    # Exact when count_exact; otherwise a lower bound (at least this many match).
     count: int
     hits: list[SearchHit]
     query: ParsedQuery
+    count_exact: bool = True
 
 
 # --- Filters -----------------------------------------------------------------------------------
@@ -124,41 +131,59 @@ def _apply_filters(kind: str, queryset: QuerySet, filters: SearchFilters) -> Que
 # --- People whose names are withheld ----------------------------------------------------------
 
 
-def withheld_words(user: User | None) -> set[str]:
-    """Normalised words of the names the viewer may not learn, for refusing and redacting.
+def withheld_words(words: list[str], user: User | None) -> set[str]:
+    """The query words (normalised) that name someone the viewer may not learn about.
 
     A person's name is withheld when their protection level asks for it or when one of their
     testimonies is not identified (`TestimonyQuerySet.identified_q`); a word that is also part
     of a name the viewer may know (`Person.objects.visible_to`) is not withheld, so a common
-    first name stays searchable. A query using such a word finds nothing (the indexes hold the
-    unredacted text, so a match would betray the name); snippets are masked separately, with
-    `archive.querysets.withheld_names`, as all public text is.
+    first name stays searchable. A query using a withheld word finds nothing: the indexes hold
+    the unredacted text, so any match would betray the name. (Snippets are masked separately,
+    with `archive.querysets.withheld_names`, as all public text is.)
+
+    Only people whose names contain one of the query's words are looked at, through the
+    name indexes, so this stays cheap however many people and testimonies there are.
     """
-    if can_see_unpublished(user):
+    if can_see_unpublished(user) or not words:
         return set()
     from archive.models import ProtectionLevel
 
-    visible = Person.objects.visible_to(user).values("pk")
-    protected = ~Q(protection_level=ProtectionLevel.PUBLIC) | Q(
-        pk__in=Testimony.objects.exclude(TestimonyQuerySet.identified_q())
-        .filter(speaker__isnull=False)
-        .values("speaker")
+    words = sorted({w for w in words if len(w) >= MIN_NAME_WORD})
+    wanted = {normalize(w) for w in words}
+    if not wanted:
+        return set()
+    backend = backend_for()
+    named = Q()
+    for word in words:
+        named |= backend.name_matches("name", word, exact=True)
+    candidates = set(Person.objects.filter(named).values_list("pk", flat=True))
+    candidates |= set(PersonName.objects.filter(named).values_list("person_id", flat=True))
+    if not candidates:
+        return set()
+    known = set(
+        Person.objects.visible_to(user).filter(pk__in=candidates).values_list("pk", flat=True)
     )
-    # Two queries: the names and variants of people known or protected, flagged known or not.
-    people = Person.objects.filter(Q(pk__in=visible) | protected)
-    known = Case(When(pk__in=visible, then=Value(True)), default=Value(False))
-    rows = list(people.annotate(search_known=known).values_list("name", "search_known"))
-    rows += list(
-        PersonName.objects.filter(person__in=people.values("pk"))
-        .annotate(
-            search_known=Case(When(person__in=visible, then=Value(True)), default=Value(False))
+    protected = set(
+        Person.objects.filter(pk__in=candidates - known)
+        .filter(
+            ~Q(protection_level=ProtectionLevel.PUBLIC)
+            | Q(
+                pk__in=Testimony.objects.filter(speaker_id__in=candidates - known)
+                .exclude(TestimonyQuerySet.identified_q())
+                .values("speaker_id")
+            )
         )
-        .values_list("name", "search_known")
+        .values_list("pk", flat=True)
     )
-    known_words = {normalize(w) for name, is_known in rows if is_known for w in query_words(name)}
-    return {
-        normalize(w) for name, is_known in rows if not is_known for w in query_words(name)
-    } - known_words
+    names = list(Person.objects.filter(pk__in=candidates).values_list("pk", "name"))
+    names += list(
+        PersonName.objects.filter(person_id__in=candidates).values_list("person_id", "name")
+    )
+
+    def words_of(people: set[int]) -> set[str]:
+        return {normalize(w) for pk, name in names if pk in people for w in query_words(name)}
+
+    return (words_of(protected) - words_of(known)) & wanted
 
 
 def redact_marked(fragment: str, names: frozenset[str]) -> str:
@@ -176,22 +201,33 @@ def redact_marked(fragment: str, names: frozenset[str]) -> str:
 # --- Matching ----------------------------------------------------------------------------------
 
 
-def _speakers_named(backend: Backend, parsed: ParsedQuery) -> QuerySet | None:
-    """People every word of the query names (in their name or one of its variants)."""
+def _testimonies_by_speaker(
+    backend: Backend, parsed: ParsedQuery, user: User | None
+) -> list[int] | None:
+    """Testimonies whose speaker every word of the query names (in their name or one of its
+    variants), and who may be named to the viewer (`identified_q`); None when the query does
+    not look like a name.
+
+    A short list of ids, so that on PostgreSQL "text matches OR id in list" stays two index
+    scans OR-ed together instead of a scan of every testimony.
+    """
     found = parsed.words
     if not found or len(found) > MAX_NAME_WORDS or min(map(len, found)) < MIN_NAME_WORD:
         return None
-    people = Person.objects.all()
+    # Each word separately, names and variants separately: every query is one index scan
+    # (an OR across the two tables would scan every person).
+    people: set[int] | None = None
     for word in found:
-        people = people.filter(
-            backend.name_matches("name", word)
-            | Q(
-                pk__in=PersonName.objects.filter(backend.name_matches("name", word)).values(
-                    "person_id"
-                )
-            )
-        )
-    return people.values("pk")
+        condition = backend.name_matches("name", word)
+        named = set(Person.objects.filter(condition).values_list("pk", flat=True)[:500])
+        named |= set(PersonName.objects.filter(condition).values_list("person_id", flat=True)[:500])
+        people = named if people is None else people & named
+        if not people:
+            return None
+    testimonies = Testimony.objects.filter(speaker__in=sorted(people)[:MAX_NAMED_PEOPLE])
+    if not can_see_unpublished(user):
+        testimonies = testimonies.filter(TestimonyQuerySet.identified_q())
+    return list(testimonies.values_list("pk", flat=True)[:MAX_SPEAKER_TESTIMONIES])
 
 
 def matching(
@@ -210,11 +246,9 @@ def matching(
     queryset = queryset.visible_to(user)
     extra = None
     if queryset.model is Testimony:
-        speakers = _speakers_named(backend, parsed)
-        if speakers is not None:
-            extra = Q(speaker__in=speakers)
-            if not can_see_unpublished(user):
-                extra &= TestimonyQuerySet.identified_q()
+        by_speaker = _testimonies_by_speaker(backend, parsed, user)
+        if by_speaker:
+            extra = Q(pk__in=by_speaker)
     return backend.annotate(queryset, prepared, extra)
 
 
@@ -226,7 +260,7 @@ def filter_queryset(queryset: QuerySet, q: str, user: User | None) -> QuerySet:
     if queryset.model not in (Article, Testimony):
         raise TypeError(f"Search covers articles and testimonies, not {queryset.model.__name__}.")
     parsed = parse(q)
-    if _names_withheld(parsed, user):
+    if withheld_words(parsed.words, user):
         return queryset.none()
     return matching(queryset, parsed, user).order_by("-search_rank", "pk")
 
@@ -236,12 +270,6 @@ def search_ids(model, q: str, user: User | None, *, limit: int = 1000) -> list[i
     return list(
         filter_queryset(model._default_manager.all(), q, user).values_list("pk", flat=True)[:limit]
     )
-
-
-def _names_withheld(parsed: ParsedQuery, user: User | None) -> set[str]:
-    """The withheld name words, when the query uses one (then it finds nothing), else empty."""
-    withheld = withheld_words(user)
-    return withheld if withheld & {normalize(w) for w in parsed.words} else set()
 
 
 # --- The search endpoint ---------------------------------------------------------------------
@@ -259,11 +287,10 @@ def search(
     """One page of ranked hits over articles and testimonies, with the total count."""
     filters = filters or SearchFilters()
     parsed = parse(q)
-    withheld = withheld_words(user)
-    if withheld & {normalize(w) for w in parsed.words}:
+    if withheld_words(parsed.words, user):
         # The query names someone the viewer may not learn about: it finds nothing, and the
         # count says nothing either.
-        return SearchResults(count=0, hits=[], query=parsed)
+        return SearchResults(count=0, hits=[], query=parsed, count_exact=True)
     backend = backend_for()
     prepared = backend.prepare(parsed)
     per_kind = {}
@@ -275,12 +302,16 @@ def search(
             .order_by()
             .values_list("search_kind", "pk", "search_rank")
         )
-    count = sum(qs.count() for qs in per_kind.values())
+    # Counted exactly up to COUNT_LIMIT per kind: a frequent word matches tens of thousands of
+    # rows, and counting them all cost as much as ranking them.
+    counts = [qs.order_by()[: COUNT_LIMIT + 1].count() for qs in per_kind.values()]
+    count = sum(min(c, COUNT_LIMIT) for c in counts)
+    count_exact = all(c <= COUNT_LIMIT for c in counts)
     querysets = list(per_kind.values())
     combined = querysets[0].union(*querysets[1:], all=True) if len(querysets) > 1 else querysets[0]
     rows = list(combined.order_by("-search_rank", "search_kind", "pk")[offset : offset + limit])
     hits = _hits(rows, backend, prepared, user)
-    return SearchResults(count=count, hits=hits, query=parsed)
+    return SearchResults(count=count, hits=hits, query=parsed, count_exact=count_exact)
 
 
 def _hits(rows, backend: Backend, prepared, user) -> list[SearchHit]:

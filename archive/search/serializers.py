@@ -84,7 +84,10 @@ class SearchHitSerializer(serializers.Serializer):
 
 
 class SearchPageSerializer(serializers.Serializer):
-    count = serializers.IntegerField()
+    count = serializers.IntegerField(
+        help_text="How many hits; exact up to 1000 of each kind, else a lower bound."
+    )
+    count_exact = serializers.BooleanField(help_text="False when `count` is a lower bound.")
     next = serializers.URLField(allow_null=True)
     previous = serializers.URLField(allow_null=True)
     results = SearchHitSerializer(many=True)
