@@ -65,7 +65,7 @@ GAZETTEER_SIZE = 200
 ARTICLES_PER_COLLECTION = 1000
 COLLECTION_ITEMS = (10, 30)
 COLLECTION_CANDIDATES = 5000  # published articles / public testimonies sampled for collections
-BODY_BYTES = (1800, 4600)  # before the testimonies are written in: bodies end up 2–6 kB
+BODY_BYTES = (1500, 4200)  # before the testimonies are written in: bodies end up 2–6 kB
 LANGUAGES = (("en", 0.78), ("fr", 0.1), ("uk", 0.07), ("ru", 0.05))
 ARTICLE_STATUSES = (
     (Status.PUBLISHED, 0.85),
@@ -417,6 +417,39 @@ EXTRA_TEXT = {
         ),
     ),
 }
+
+# Parts of synthetic English sentences: subject, verb, object, time.
+SENTENCE_PARTS = (
+    (
+        "Firefighters", "Volunteers", "Local officials", "A priest", "Neighbours", "Medics",
+        "The mayor", "Police officers", "Two brothers", "An elderly couple", "Teachers",
+        "Miners", "Engineers", "Aid workers", "Soldiers", "Farmers", "Shopkeepers", "Nurses",
+        "Journalists", "Bus drivers", "Students", "Pensioners", "A railway worker",
+        "Electricians", "Social workers", "Chaplains", "Bakers", "Plumbers", "Librarians",
+    ),
+    (
+        "repaired", "cleared", "distributed", "photographed", "guarded", "rebuilt",
+        "evacuated", "inspected", "boarded up", "searched", "abandoned", "defended",
+        "documented", "unloaded", "counted", "reopened", "shut down", "dug out", "patched",
+        "mapped", "catalogued", "salvaged", "sandbagged", "reinforced", "emptied",
+    ),
+    (
+        "the damaged bridge", "a burned-out tram depot", "the pharmacy", "the water tower",
+        "crates of tinned food", "the school gymnasium", "a collapsed granary",
+        "the hospital's generator", "the library's archive", "the orthodox church",
+        "a convoy of minibuses", "the heating plant", "the last open bakery",
+        "the mine's ventilation shaft", "the football stadium", "a kindergarten",
+        "the railway station", "the town's museum", "a cemetery chapel", "the substation",
+        "the bread factory", "a row of garages", "the cultural centre", "the post office",
+        "the coal depot", "a shelter for stray dogs", "the glassworks", "the dairy",
+    ),
+    (
+        "at dawn", "before the curfew", "after the last strike", "during a lull",
+        "on Sunday", "overnight", "in the rain", "under drone fire", "by candlelight",
+        "within hours", "for the third time this month", "despite the shelling",
+        "while sirens wailed", "in freezing temperatures", "after weeks of waiting",
+    ),
+)  # fmt: skip
 
 HEADLINES = {
     "en": (
@@ -1033,10 +1066,16 @@ class ArchiveGenerator:
             return start
 
         while pos < target or remaining:
-            chosen = rng.choices(sentences, k=rng.randint(2, 4))
-            paragraph = " ".join(s.format(place=place_name, n=inhabitants) for s in chosen)
-            start = add(paragraph)
-            anchors.append((start, start + len(chosen[0].format(place=place_name, n=inhabitants))))
+            # Past the target length, the testimonies still to place mostly follow each other.
+            if pos < target or rng.random() < 0.3:
+                chosen = [
+                    s.format(place=place_name, n=inhabitants)
+                    for s in rng.choices(sentences, k=rng.randint(2, 4))
+                ]
+                if language == "en":
+                    chosen.insert(rng.randrange(len(chosen) + 1), self._sentence(place_name))
+                start = add(" ".join(chosen))
+                anchors.append((start, start + len(chosen[0])))
             if remaining and (pos >= target or rng.random() < 0.55):
                 remaining -= 1
                 testimonies.append(self._make_testimony(language, quotes, places, add))
@@ -1098,6 +1137,14 @@ class ArchiveGenerator:
             )  # fmt: skip
         if status == Status.PUBLISHED:
             self.article_sample.add(article_id)
+
+    def _sentence(self, place_name: str) -> str:
+        """A sentence put together from parts, so the vocabulary is wide and words are spread
+        over the archive as in real reporting, rather than a few sentences in every article."""
+        rng = self.rng
+        subject, verb, obj, when = (rng.choice(part) for part in SENTENCE_PARTS)
+        where = rng.choice((f"in {place_name}", f"near {place_name}", "on the outskirts"))
+        return f"{subject} {verb} {obj} {where} {when}."
 
     def _make_testimony(self, language, quotes, places, add) -> tuple[tuple, int]:
         """Write one quoted paragraph into the body; return the testimony row (sans ids)."""
