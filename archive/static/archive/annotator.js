@@ -139,10 +139,11 @@
       window.location.assign(`${base}?${params.toString()}`);
     });
 
-    holder.addEventListener("dblclick", (event) => {
+    // Ctrl/Cmd-click on a highlight opens its testimony or annotation in a new tab.
+    holder.addEventListener("click", (event) => {
       const mark = event.target.closest("mark[data-url]");
-      if (mark && window.getSelection().isCollapsed) {
-        window.location.assign(mark.dataset.url);
+      if (mark && (event.ctrlKey || event.metaKey)) {
+        window.open(mark.dataset.url, "_blank", "noopener");
       }
     });
   }
