@@ -10,6 +10,7 @@ from django.contrib.messages import get_messages
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from simple_history.admin import SimpleHistoryAdmin
 
 from archive.models import (
     Annotation,
@@ -824,3 +825,24 @@ def test_a_speaker_age_is_corrected_inline_under_the_article(editor_client):
     testimony.refresh_from_db()
     assert testimony.speaker_age == 72
     assert testimony.history.first().history_user.username == "ed"
+
+
+HISTORY_ADMINS = sorted(
+    model._meta.model_name
+    for model, model_admin in admin.site._registry.items()
+    if model._meta.app_label == "archive" and isinstance(model_admin, SimpleHistoryAdmin)
+)
+
+
+@pytest.mark.parametrize("model_name", HISTORY_ADMINS)
+def test_every_recorded_model_opens_a_past_version_to_revert(editor_client, model_name):
+    obj = ROW_MAKERS[model_name]()
+    record = obj.history.first()
+    url = reverse(f"admin:archive_{model_name}_simple_history", args=(obj.pk, record.history_id))
+    response = editor_client.get(url)
+    assert response.status_code == 200
+    assert b"Revert" in response.content or b"revert" in response.content
+
+
+def test_history_is_kept_for_articles_testimonies_people_annotations_and_collections():
+    assert {"article", "testimony", "person", "annotation", "collection"} <= set(HISTORY_ADMINS)
