@@ -846,3 +846,15 @@ def test_every_recorded_model_opens_a_past_version_to_revert(editor_client, mode
 
 def test_history_is_kept_for_articles_testimonies_people_annotations_and_collections():
     assert {"article", "testimony", "person", "annotation", "collection"} <= set(HISTORY_ADMINS)
+
+
+def test_an_editor_publishes_with_the_change_form_button(editor_client):
+    article = factories.ArticleFactory(status=Status.IN_REVIEW, published_at=None)
+    url = reverse("admin:archive_article_change", args=(article.pk,))
+    assert b'value="publish"' in editor_client.get(url).content
+    response = editor_client.post(url, {**_change_data(article), "_workflow": "publish"})
+    assert response.status_code == 302
+    article.refresh_from_db()
+    assert article.status == Status.PUBLISHED and article.published_at is not None
+    assert Article.objects.published().filter(pk=article.pk).exists()
+    assert article.history.first().history_user.username == "ed"
