@@ -270,7 +270,8 @@ SEED_QUERIES = {
 def _texts(kind: str, obj) -> str:
     if kind == "article":
         return f"{obj.headline}\n{obj.standfirst}\n{obj.body}"
-    return f"{obj.quote}\n{obj.context}\n{obj.place.name if obj.place_id else ''}"
+    # What the public's queries match in a testimony: its quote and place, not its context.
+    return f"{obj.quote}\n{obj.place.name if obj.place_id else ''}"
 
 
 @pytest.mark.parametrize("q", sorted(SEED_QUERIES))
@@ -427,3 +428,17 @@ def test_every_index_trigger_survives_the_migrations(db):
                 "('archive_article_search', 'archive_testimony_search', 'archive_place_search')"
             )
             assert len(cursor.fetchall()) == 3
+
+
+def test_the_public_does_not_match_a_testimonys_context(db, anonymous, staff):
+    testimony = TestimonyFactory(
+        context="Recorded near the zebra crossing.",
+        speaker=PersonFactory(name="Hanna Kovalenko"),
+        visibility=Visibility.PSEUDONYMISED,
+        protection_reason="Family still in the occupied area.",
+    )
+    assert get(anonymous, q="zebra")["count"] == 0
+    assert [h["uid"] for h in get(staff, q="zebra")["results"]] == [str(testimony.uid)]
+    hit = get(anonymous, q="stay", type="testimony")["results"][0]
+    assert hit["uid"] == str(testimony.uid)
+    assert hit["speaker"] is None

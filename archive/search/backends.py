@@ -24,6 +24,8 @@ from archive.search.schema import PG_CONFIGS
 # can be told apart from the text, which is HTML-escaped before they become <mark> tags.
 MARK_START, MARK_END = "\ue000", "\ue001"
 SNIPPET_WORDS = 30
+# A lexeme in PostgreSQL's text form of a tsquery: single-quoted, quotes doubled.
+LEXEME = re.compile(r"'(?:[^']|'')*'")
 
 
 def render_snippet(text: str) -> str:
@@ -63,6 +65,11 @@ class Backend:
         raise NotImplementedError
 
     def text_match(self, queryset: QuerySet, prepared) -> Q:
+        raise NotImplementedError
+
+    def without_context(self, prepared):
+        """The query restricted to a testimony's quote and place, leaving out its context,
+        which the public may not read for a testimony whose speaker is withheld."""
         raise NotImplementedError
 
     def text_rank(self, queryset: QuerySet, prepared):
@@ -130,6 +137,11 @@ class PostgresBackend(Backend):
             text = cursor.fetchone()[0]
         # Only stop words ("the", "and"): PostgreSQL would match nothing, and says so.
         return text or None
+
+    def without_context(self, prepared: str | None) -> str | None:
+        # Context is weight B: every lexeme of the (PostgreSQL-written) tsquery text is
+        # limited to weights A (quote) and C (place).
+        return None if prepared is None else LEXEME.sub(r"\g<0>:AC", prepared)
 
     def text_match(self, queryset: QuerySet, prepared: str) -> Q:
         table = _table(queryset)
@@ -199,6 +211,9 @@ class SqliteBackend(Backend):
             options = [self._string(" ".join(words(a))) for a in term.alternatives if words(a)]
             groups.append("(" + " OR ".join(options) + ")")
         return " AND ".join(groups) if groups else None
+
+    def without_context(self, prepared: str | None) -> str | None:
+        return None if prepared is None else f"{{quote place}} : ({prepared})"
 
     def text_match(self, queryset: QuerySet, prepared: str) -> Q:
         fts = _table(queryset) + "_fts"

@@ -245,6 +245,10 @@ def matching(
         prepared = backend.prepare(parsed)
     queryset = queryset.visible_to(user)
     extra = None
+    if queryset.model is Testimony and not can_see_unpublished(user):
+        # The public may not read the context of a testimony whose speaker is withheld, so
+        # it must not match on it either: the public's query leaves context out entirely.
+        prepared = backend.without_context(prepared)
     if queryset.model is Testimony:
         by_speaker = _testimonies_by_speaker(backend, parsed, user)
         if by_speaker:

@@ -17,8 +17,10 @@ SQLite: FTS5 tables `archive_article_fts` (headline, standfirst, body) and
 `archive_testimony_fts` (quote, context, place) whose rowid is the row's id, with the porter
 stemmer over unicode61 (diacritics removed).
 
-The public text of a testimony is its quote, context and place name: never its speaker's
+The indexed text of a testimony is its quote, context and place name: never its speaker's
 name, which is matched separately through the ORM under `TestimonyQuerySet.identified_q`.
+The public's queries leave the context out (weight B / the context column), since the API
+withholds it for testimonies whose speaker is withheld.
 """
 
 from __future__ import annotations

@@ -74,9 +74,10 @@ class SearchHitSerializer(serializers.Serializer):
         if hit.kind == ARTICLE:
             return None
         testimony = hit.obj
-        if testimony.speaker_id and hit.speaker_named:
-            return testimony.speaker.name
-        return testimony.speaker_description or None
+        if not hit.speaker_named:
+            # Withheld: no name and no description either, as in the testimony endpoint.
+            return None
+        return testimony.speaker.name if testimony.speaker_id else testimony.speaker_description
 
     def get_published_on(self, hit: SearchHit) -> str | None:
         article = hit.obj if hit.kind == ARTICLE else hit.obj.article
