@@ -66,7 +66,8 @@ $$ LANGUAGE sql IMMUTABLE PARALLEL SAFE;
 
 
 PG_CREATE = (
-    _pg_config_sql()
+    "CREATE EXTENSION IF NOT EXISTS unaccent;\nCREATE EXTENSION IF NOT EXISTS pg_trgm;\n"
+    + _pg_config_sql()
     + """
 CREATE FUNCTION archive_article_document(lang text, headline text, standfirst text, body text)
 RETURNS tsvector AS $$
