@@ -442,3 +442,22 @@ def test_the_public_does_not_match_a_testimonys_context(db, anonymous, staff):
     hit = get(anonymous, q="stay", type="testimony")["results"][0]
     assert hit["uid"] == str(testimony.uid)
     assert hit["speaker"] is None
+
+
+def test_the_admin_search_box_finds_by_full_text_as_well_as_by_fields(seed, rf):
+    from django.contrib import admin
+
+    from archive.search.admin import FullTextSearchMixin
+
+    class ArticleSearchAdmin(FullTextSearchMixin, admin.ModelAdmin):
+        search_fields = ("slug",)
+
+    model_admin = ArticleSearchAdmin(Article, admin.site)
+    request = rf.get("/admin/archive/article/", {"q": "Artemivsk"})
+    request.user = UserFactory(username="admin-searcher", is_staff=True)
+    found, _ = model_admin.get_search_results(request, Article.objects.all(), "Artemivsk")
+    assert {a.slug for a in found} == {BAKHMUT, FORTRESS}
+    found, _ = model_admin.get_search_results(request, Article.objects.all(), "toretsk-time")
+    assert {a.slug for a in found} == {TORETSK}
+    found, _ = model_admin.get_search_results(request, Article.objects.all(), "!!!")
+    assert list(found) == []
