@@ -436,6 +436,8 @@ class Credit(models.Model):
 
 
 class TestimonyStatus(models.TextChoices):
+    __test__ = False  # not a pytest test class, despite its name
+
     PROPOSED = "proposed", "Proposed (awaiting an editor)"
     CONFIRMED = "confirmed", "Confirmed"
 

@@ -37,6 +37,7 @@ from archive.models import (
     Testimony,
     TestimonyStatus,
 )
+from archive.search.admin import FullTextSearchMixin
 
 
 def may_edit(request, article: Article | None) -> bool:
@@ -130,7 +131,7 @@ ARTICLE_DATE_FIELDS = (
 
 
 @admin.register(Article)
-class ArticleAdmin(ArchiveAdminMixin, SimpleHistoryAdmin):
+class ArticleAdmin(FullTextSearchMixin, ArchiveAdminMixin, SimpleHistoryAdmin):
     form = ArticleAdminForm
     change_form_template = "admin/archive/article/change_form.html"
     list_display = (
@@ -152,14 +153,9 @@ class ArticleAdmin(ArchiveAdminMixin, SimpleHistoryAdmin):
         "published_on",
         "date_inferred",
     )
-    # What editors type: a headline, a slug, a place under any of its names.
-    search_fields = (
-        "headline",
-        "=slug",
-        "dateline_place__name",
-        "places__name",
-        "places__variants__name",
-    )
+    # What editors type (words of a headline or body, a place under any of its names) goes to
+    # the search engine (FullTextSearchMixin); an exact slug is matched here too.
+    search_fields = ("=slug",)
     autocomplete_fields = ("source", "dateline_place", "places", "tags")
     prepopulated_fields = {"slug": ("headline",)}
     inlines = (TestimonyInline, AnnotationInline, CreditInline)

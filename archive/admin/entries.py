@@ -37,6 +37,7 @@ from archive.models import (
     Testimony,
     TestimonyStatus,
 )
+from archive.search.admin import FullTextSearchMixin
 
 
 def short(text: str, length: int = 80) -> str:
@@ -101,7 +102,7 @@ class SpeakerListFilter(admin.SimpleListFilter):
 
 
 @admin.register(Testimony)
-class TestimonyAdmin(ArchiveAdminMixin, SimpleHistoryAdmin):
+class TestimonyAdmin(FullTextSearchMixin, ArchiveAdminMixin, SimpleHistoryAdmin):
     list_display = (
         "quote_excerpt",
         "speaker_column",
@@ -122,14 +123,9 @@ class TestimonyAdmin(ArchiveAdminMixin, SimpleHistoryAdmin):
         "place",
         ("tags", TagListFilter),
     )
-    search_fields = (
-        "quote",
-        "speaker__name",
-        "speaker__name_variants__name",
-        "speaker_description",
-        "place__name",
-        "place__variants__name",
-    )
+    # Quotes, speaker names and their variants, places under any of their names go to the
+    # search engine (FullTextSearchMixin); unnamed speakers are found by their description.
+    search_fields = ("speaker_description",)
     autocomplete_fields = ("speaker", "place", "tags")
     actions = ("confirm_selected", "add_tag")
     fieldsets = (
