@@ -80,6 +80,12 @@ def _reject_nul(**texts: str | None) -> None:
         raise ValidationError(dict.fromkeys(bad, "The text contains a NUL character."))
 
 
+def _check_editable(fields: dict, editable: frozenset[str]) -> None:
+    unknown = set(fields) - editable
+    if unknown:
+        raise ValidationError(f"Not editable here: {', '.join(sorted(unknown))}.")
+
+
 def _require(user: AbstractBaseUser | None, perm: str, action: str) -> None:
     # `by=None` is a trusted system actor (the bootstrap loader, the importer run by an
     # operator); a user acting through the admin or the API is always passed in.
@@ -161,9 +167,7 @@ def article_update(
     """
     if "raw_text" in fields or "raw_sha256" in fields:
         raise ValidationError({"raw_text": "The raw capture cannot be changed."})
-    unknown = set(fields) - EDITABLE_ARTICLE_FIELDS
-    if unknown:
-        raise ValidationError(f"Not editable here: {', '.join(sorted(unknown))}.")
+    _check_editable(fields, EDITABLE_ARTICLE_FIELDS)
     _check_may_edit(article=article, by=by)
     _reject_nul(body=body, **_texts(fields))
     for name, value in fields.items():
@@ -503,9 +507,7 @@ def annotation_update(
 ) -> Annotation:
     """Edit an annotation's note; its selectors move only with the text (see article_update)."""
     _require(by, "archive.change_annotation", "edit annotations")
-    unknown = set(fields) - EDITABLE_ANNOTATION_FIELDS
-    if unknown:
-        raise ValidationError(f"Not editable here: {', '.join(sorted(unknown))}.")
+    _check_editable(fields, EDITABLE_ANNOTATION_FIELDS)
     for name, value in fields.items():
         setattr(annotation, name, value)
     annotation.full_clean()
@@ -609,9 +611,7 @@ def collection_update(
     _require(by, "archive.change_collection", "edit collections")
     if collection.status == Status.PUBLISHED:
         _require(by, "archive.publish_collection", "edit published collections")
-    unknown = set(fields) - EDITABLE_COLLECTION_FIELDS
-    if unknown:
-        raise ValidationError(f"Not editable here: {', '.join(sorted(unknown))}.")
+    _check_editable(fields, EDITABLE_COLLECTION_FIELDS)
     for name, value in fields.items():
         setattr(collection, name, value)
     collection.full_clean()
