@@ -20,6 +20,7 @@ change history (django-simple-history): nobody edited these rows.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import random
 import re
 import uuid
@@ -934,9 +935,14 @@ class ArchiveGenerator:
             .filter(kind=PlaceName.Kind.NATIVE)
             .values_list("place_id", "name")
         )
-        self.places = [
-            (p.id, p.name, names_uk.get(p.id, p.name)) for p in settlements.order_by("id")
-        ]
+        # Cities first, then towns, then villages: reporting follows a long tail (Bakhmut in
+        # thousands of dispatches, a village in a handful), so the n-th place is weighted 1/n.
+        rank = {Place.Kind.CITY: 0, Place.Kind.TOWN: 1}
+        ordered = sorted(settlements, key=lambda p: (rank.get(p.kind, 2), p.id))
+        self.places = [(p.id, p.name, names_uk.get(p.id, p.name)) for p in ordered]
+        self.place_weights = list(
+            itertools.accumulate(1 / (n + 1) for n in range(len(self.places)))
+        )
         if not self.places:  # pragma: no cover - the gazetteer above always adds some
             raise RuntimeError("The gazetteer is empty.")
 
@@ -1025,7 +1031,7 @@ class ArchiveGenerator:
         same_language = self.sources_by_language.get(language)
         pool = same_language if same_language and rng.random() < 0.8 else self.sources
         source_id, source_name, website, _language = rng.choice(pool)
-        places = rng.sample(self.places, k=min(len(self.places), rng.randint(1, 3)))
+        places = self._pick_places(rng.randint(1, 3))
         dateline = places[0]
         place_name = dateline[2] if language in ("uk", "ru") else dateline[1]
         headline = rng.choice(HEADLINES[language]).format(place=place_name)
@@ -1137,6 +1143,15 @@ class ArchiveGenerator:
             )  # fmt: skip
         if status == Status.PUBLISHED:
             self.article_sample.add(article_id)
+
+    def _pick_places(self, k: int) -> list[tuple[int, str, str]]:
+        """k distinct places, drawn along the long tail."""
+        k = min(k, len(self.places))
+        picked: dict[int, tuple[int, str, str]] = {}
+        while len(picked) < k:
+            place = self.rng.choices(self.places, cum_weights=self.place_weights)[0]
+            picked.setdefault(place[0], place)
+        return list(picked.values())
 
     def _sentence(self, place_name: str) -> str:
         """A sentence put together from parts, so the vocabulary is wide and words are spread
