@@ -205,12 +205,22 @@ def pick_targets() -> dict[str, str]:
         .values_list("tags", flat=True)
         .first()
     )
+    # And the least quoted place: where walking the date index to fill a page costs most.
+    rare_place_id = (
+        public.exclude(place=None)
+        .values("place")
+        .annotate(n=Count("id"))
+        .order_by("n", "place")
+        .values_list("place", flat=True)
+        .first()
+    )
     place = Place.objects.get(pk=place_id).slug
     tag = Tag.objects.get(pk=tag_id).slug
     return {
         "article": article_slug,
         "collection": collection,
         "place": place,
+        "rare_place": Place.objects.get(pk=rare_place_id).slug,
         "tag": tag,
         "deep_cursor": cursor_at(middle.isoformat()),
     }
@@ -235,6 +245,7 @@ def endpoints(t: dict[str, str]) -> list[tuple[str, str, dict[str, str]]]:
             f"/api/v1/testimonies/?place={t['place']}&tag={t['tag']}",
             {},
         ),
+        ("testimony list by a rare place", f"/api/v1/testimonies/?place={t['rare_place']}", {}),
         ("collection detail", f"/api/v1/collections/{t['collection']}/", {}),
         ("search", "/api/v1/search/?q=evacuation", {}),
         ("admin article changelist", "/admin/archive/article/", {"admin": "1"}),
