@@ -461,3 +461,12 @@ def test_the_admin_search_box_finds_by_full_text_as_well_as_by_fields(seed, rf):
     assert {a.slug for a in found} == {TORETSK}
     found, _ = model_admin.get_search_results(request, Article.objects.all(), "!!!")
     assert list(found) == []
+
+
+@pytest.mark.parametrize("page", ["424556725944103296", "1001", "0", "-3", "two"])
+def test_a_page_number_out_of_range_is_a_400_not_a_database_error(seed, anonymous, page):
+    # Regression: Schemathesis found that an enormous page number reached the database as an
+    # OFFSET PostgreSQL could not hold, and answered 500.
+    response = anonymous.get(URL, {"q": "fridge", "page": page, "page_size": 39})
+    assert response.status_code == 400
+    assert "page" in response.json().get("errors", response.json())

@@ -12,6 +12,9 @@ DEFAULT_PAGE_SIZE = 20
 TITLE_CHARS = 200
 
 
+MAX_PAGE = 1000
+
+
 class SearchParamsSerializer(serializers.Serializer):
     q = serializers.CharField(
         max_length=MAX_QUERY_CHARS,
@@ -25,7 +28,9 @@ class SearchParamsSerializer(serializers.Serializer):
     language = serializers.CharField(required=False, max_length=8, help_text="BCP 47 code.")
     date_from = serializers.DateField(required=False, help_text="Published on or after.")
     date_to = serializers.DateField(required=False, help_text="Published on or before.")
-    page = serializers.IntegerField(required=False, min_value=1, default=1)
+    # Ranked results are read from the top; a page past this depth is refused rather than
+    # turned into an OFFSET the database cannot take (or would scan to no one's benefit).
+    page = serializers.IntegerField(required=False, min_value=1, max_value=MAX_PAGE, default=1)
     page_size = serializers.IntegerField(
         required=False, min_value=1, max_value=MAX_PAGE_SIZE, default=DEFAULT_PAGE_SIZE
     )
