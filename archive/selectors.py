@@ -353,11 +353,37 @@ class Redactor:
 
 
 def with_withheld_passages(article: Article, *, user: User) -> Article:
-    """Attach what `Redactor.body` needs: spans of the article's confirmed testimonies the
-    reader may not see (restricted) and ages of speakers who may not be identified."""
+    """Attach what `Redactor.body` needs to one article (see `attach_withheld_passages`)."""
+    attach_withheld_passages([article], user=user)
+    return article
+
+
+def attach_withheld_passages(articles: list[Article], *, user: User) -> None:
+    """Attach what `Redactor.body` needs: spans of the articles' confirmed testimonies the
+    reader may not see (restricted) and ages of speakers who may not be identified. Two
+    queries, whatever the number of articles."""
     if can_see_unpublished(user):
-        article.withheld_spans, article.withheld_ages = (), ()
-        return article
+        for article in articles:
+            article.withheld_spans, article.withheld_ages = (), ()
+        return
+    spans: dict[int, list[tuple[int, int]]] = {article.pk: [] for article in articles}
+    ages: dict[int, set[int]] = {article.pk: set() for article in articles}
+    testimonies = Testimony.objects.filter(
+        article_id__in=list(spans), status=TestimonyStatus.CONFIRMED
+    )
+    for article_id, start, end in testimonies.exclude(TestimonyQuerySet.public_q()).values_list(
+        "article_id", "start", "end"
+    ):
+        spans[article_id].append((start, end))
+    for article_id, age in (
+        testimonies.filter(TestimonyQuerySet.public_q(), speaker_age__isnull=False)
+        .exclude(TestimonyQuerySet.identified_q())
+        .values_list("article_id", "speaker_age")
+    ):
+        ages[article_id].add(age)
+    for article in articles:
+        article.withheld_spans = tuple(spans[article.pk])
+        article.withheld_ages = tuple(sorted(ages[article.pk]))
     testimonies = Testimony.objects.filter(article=article, status=TestimonyStatus.CONFIRMED)
     article.withheld_spans = tuple(
         testimonies.exclude(TestimonyQuerySet.public_q()).values_list("start", "end")
