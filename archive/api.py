@@ -324,6 +324,8 @@ class ArticleViewSet(ArchiveViewSet):
     def get_queryset(self):
         if self.action == "retrieve":
             return selectors.article_detail(user=self.request.user)
+        if self.action == "list":
+            return selectors.article_summaries(user=self.request.user)
         return selectors.article_list(user=self.request.user)
 
     def get_renderers(self):

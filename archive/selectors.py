@@ -97,6 +97,9 @@ def testimony_list(*, user: User) -> TestimonyQuerySet:
             is_identified=identified_expression(),
             date_sort=Coalesce("article__published_on", Value(UNDATED)),
         )
+        # A testimony shows its article as a reference (slug, headline, date): the article's
+        # stored texts would be most of the bytes fetched.
+        .defer("article__body", "article__raw_text")
     )
 
 
@@ -117,6 +120,12 @@ def article_list(*, user: User) -> models.QuerySet[Article]:
         )
         .annotate(date_sort=Coalesce("published_on", Value(UNDATED)))
     )
+
+
+def article_summaries(*, user: User) -> models.QuerySet[Article]:
+    """The article list's rows: without the stored texts, which a list row never shows and
+    which made up most of the bytes its query fetched."""
+    return article_list(user=user).defer("body", "raw_text")
 
 
 def article_detail(*, user: User) -> models.QuerySet[Article]:
