@@ -17,7 +17,7 @@ from django.db.models import BooleanField, Case, F, FloatField, Q, QuerySet, Val
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 
-from archive.search.query import ParsedQuery, words
+from archive.search.query import WORD_RE, ParsedQuery, normalize, words
 from archive.search.schema import PG_CONFIGS
 
 # Highlight markers the database puts around matched words; private-use characters so they
@@ -41,6 +41,48 @@ def plain_snippet(text: str) -> str:
     """The start of a text, for a row that matched by its speaker rather than its words."""
     parts = (text or "").split()
     return " ".join(parts[:SNIPPET_WORDS]) + (" …" if len(parts) > SNIPPET_WORDS else "")
+
+
+# Characters of context kept before the first match of a snippet cut in Python.
+SNIPPET_LEAD = 80
+SNIPPET_CHARS = 260
+
+
+def cut_snippet(text: str, parsed: ParsedQuery) -> str:
+    """A snippet cut from `text` in Python, with MARK_START/MARK_END around the query's words.
+
+    For text the database cannot be asked about (a body as the public reads it, with passages
+    masked). Words match by prefix, case and accents aside ("remember" marks "remembering");
+    without any match, the start of the text.
+    """
+    wanted = {normalize(w) for w in parsed.words}
+    wanted |= {
+        normalize(w) for term in parsed.terms for alt in term.alternatives for w in words(alt)
+    }
+    wanted.discard("")
+    hits = [
+        (m.start(), m.end())
+        for m in WORD_RE.finditer(text or "")
+        if any(normalize(m.group()).startswith(w) for w in wanted)
+    ]
+    if not hits:
+        return plain_snippet(text)
+    start = max(0, hits[0][0] - SNIPPET_LEAD)
+    if start:
+        space = text.find(" ", start)
+        start = space + 1 if 0 <= space < hits[0][0] else start
+    end = min(len(text), start + SNIPPET_CHARS)
+    if end < len(text):
+        space = text.rfind(" ", start, end)
+        end = space if space > hits[0][1] else end
+    pieces, position = [], start
+    for hit_start, hit_end in hits:
+        if hit_start < start or hit_end > end:
+            continue
+        pieces += [text[position:hit_start], MARK_START, text[hit_start:hit_end], MARK_END]
+        position = hit_end
+    pieces.append(text[position:end])
+    return ("… " if start else "") + "".join(pieces) + (" …" if end < len(text) else "")
 
 
 def _table(queryset: QuerySet) -> str:

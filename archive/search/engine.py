@@ -22,11 +22,13 @@ from archive.search.backends import (
     MARK_START,
     Backend,
     backend_for,
+    cut_snippet,
     plain_snippet,
     render_snippet,
 )
 from archive.search.query import ParsedQuery, SearchQueryError, normalize, parse
 from archive.search.query import words as query_words
+from archive.selectors import Redactor, attach_withheld_passages
 
 if TYPE_CHECKING:
     from archive.querysets import User
@@ -314,17 +316,33 @@ def search(
     querysets = list(per_kind.values())
     combined = querysets[0].union(*querysets[1:], all=True) if len(querysets) > 1 else querysets[0]
     rows = list(combined.order_by("-search_rank", "search_kind", "pk")[offset : offset + limit])
-    hits = _hits(rows, backend, prepared, user)
+    hits = _hits(rows, backend, prepared, parsed, user)
     return SearchResults(count=count, hits=hits, query=parsed, count_exact=count_exact)
 
 
-def _hits(rows, backend: Backend, prepared, user) -> list[SearchHit]:
+def _public_article_snippets(articles: list[Article], parsed: ParsedQuery) -> dict[int, str]:
+    """Snippets cut from each body as the public reads it.
+
+    The database cuts its snippets from the stored body, which still holds the passages of
+    restricted testimonies and the ages of pseudonymised speakers; the public's snippet is cut
+    from the body with those masked, as the article endpoint serves it.
+    """
+    attach_withheld_passages(articles, user=None)
+    redactor = Redactor.for_user(None)
+    redactor.load(article.pk for article in articles)
+    return {article.pk: cut_snippet(redactor.body(article), parsed) for article in articles}
+
+
+def _hits(rows, backend: Backend, prepared, parsed: ParsedQuery, user) -> list[SearchHit]:
     ids = {kind: [pk for k, pk, _ in rows if k == kind] for kind in KINDS}
     objects: dict[str, dict[int, object]] = {ARTICLE: {}, TESTIMONY: {}}
     snippets: dict[str, dict[int, str]] = {ARTICLE: {}, TESTIMONY: {}}
     if ids[ARTICLE]:
         objects[ARTICLE] = Article.objects.select_related("source").in_bulk(ids[ARTICLE])
-        snippets[ARTICLE] = backend.snippets(Article, ids[ARTICLE], prepared)
+        if can_see_unpublished(user):
+            snippets[ARTICLE] = backend.snippets(Article, ids[ARTICLE], prepared)
+        else:
+            snippets[ARTICLE] = _public_article_snippets(list(objects[ARTICLE].values()), parsed)
     if ids[TESTIMONY]:
         objects[TESTIMONY] = (
             Testimony.objects.select_related("article", "speaker", "place")
