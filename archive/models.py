@@ -354,7 +354,8 @@ class Article(SlugNaturalKeyMixin, models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = ArticleQuerySet.as_manager()
-    history = HistoricalRecords(excluded_fields=("raw_text",))
+    # Tag and place changes are changes to the article: recorded too.
+    history = HistoricalRecords(excluded_fields=("raw_text",), m2m_fields=("tags", "places"))
 
     class Meta:
         ordering = ("-published_on", "-id")
@@ -483,7 +484,7 @@ class Testimony(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = TestimonyQuerySet.as_manager()
-    history = HistoricalRecords()
+    history = HistoricalRecords(m2m_fields=("tags",))
 
     class Meta:
         ordering = ("article", "start")

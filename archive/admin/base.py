@@ -110,12 +110,47 @@ class ArchiveAdminMixin:
             obj = self.get_object(request, object_id)
             if obj is None or not self.has_change_permission(request, obj):
                 raise PermissionDenied
+        # Read by get_form: the revert form starts from this version's links as well.
+        request.archive_history_version = version_id
         try:
             return super().history_form_view(request, object_id, version_id, extra_context)
         except ServiceRefused as refused:
             for text in error_messages(refused.error):
                 messages.error(request, f"Not reverted: {text}")
             return HttpResponseRedirect(request.get_full_path())
+
+    def get_form(self, request, obj=None, **kwargs):
+        form_class = super().get_form(request, obj, **kwargs)
+        version_id = getattr(request, "archive_history_version", None)
+        if version_id is None or obj is None:
+            return form_class
+        return _with_version_links(form_class, obj, version_id)
+
+
+def _with_version_links(form_class, obj, version_id):
+    """The form, its many-to-many fields (tags, places) starting from a past version's links.
+
+    django-simple-history records those links but its revert form reads the current ones, so a
+    revert would keep today's tags; the recorded ones are put in the form instead.
+    """
+    record = type(obj).history.get(**{obj._meta.pk.attname: obj.pk}, history_id=version_id)
+    initial = {
+        field.name: list(
+            getattr(record, field.name).values_list(field.m2m_reverse_field_name(), flat=True)
+        )
+        for field in getattr(record, "_history_m2m_fields", ())
+    }
+    if not initial:
+        return form_class
+
+    class VersionForm(form_class):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            for name, ids in initial.items():
+                if name in self.fields:
+                    self.initial[name] = ids
+
+    return VersionForm
 
 
 def run_bulk(

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import BaseCommand, call_command
 from django.db import transaction
+from django.test.utils import override_settings
 
 from archive.permissions import ensure_groups
 
@@ -29,7 +30,10 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=max(0, verbosity - 1))
         if not no_fixtures:
             # Natural keys make a second load update the same rows instead of adding new ones.
-            call_command("loaddata", SEED_FIXTURE, verbosity=verbosity)
+            # Loading seed data is not an edit: no history (loaddata's row saves write none;
+            # its many-to-many sets would, so history is switched off for the load).
+            with override_settings(SIMPLE_HISTORY_ENABLED=False):
+                call_command("loaddata", SEED_FIXTURE, verbosity=verbosity)
         groups = ensure_groups()
         self.stdout.write(f"Groups ready: {', '.join(sorted(groups))}.")
         if settings.DEBUG:
