@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from django.db.models import BooleanField, Case, CharField, Q, QuerySet, Value, When
 
 from archive.models import Article, Person, PersonName, Testimony
-from archive.querysets import TestimonyQuerySet, can_see_unpublished, redact, withheld_names
+from archive.querysets import TestimonyQuerySet, can_see_unpublished, redact
 from archive.search.backends import (
     MARK_END,
     MARK_START,
@@ -320,7 +320,9 @@ def search(
     return SearchResults(count=count, hits=hits, query=parsed, count_exact=count_exact)
 
 
-def _public_article_snippets(articles: list[Article], parsed: ParsedQuery) -> dict[int, str]:
+def _public_article_snippets(
+    articles: list[Article], parsed: ParsedQuery, redactor: Redactor
+) -> dict[int, str]:
     """Snippets cut from each body as the public reads it.
 
     The database cuts its snippets from the stored body, which still holds the passages of
@@ -328,8 +330,6 @@ def _public_article_snippets(articles: list[Article], parsed: ParsedQuery) -> di
     from the body with those masked, as the article endpoint serves it.
     """
     attach_withheld_passages(articles, user=None)
-    redactor = Redactor.for_user(None)
-    redactor.load(article.pk for article in articles)
     return {article.pk: cut_snippet(redactor.body(article), parsed) for article in articles}
 
 
@@ -339,10 +339,6 @@ def _hits(rows, backend: Backend, prepared, parsed: ParsedQuery, user) -> list[S
     snippets: dict[str, dict[int, str]] = {ARTICLE: {}, TESTIMONY: {}}
     if ids[ARTICLE]:
         objects[ARTICLE] = Article.objects.select_related("source").in_bulk(ids[ARTICLE])
-        if can_see_unpublished(user):
-            snippets[ARTICLE] = backend.snippets(Article, ids[ARTICLE], prepared)
-        else:
-            snippets[ARTICLE] = _public_article_snippets(list(objects[ARTICLE].values()), parsed)
     if ids[TESTIMONY]:
         objects[TESTIMONY] = (
             Testimony.objects.select_related("article", "speaker", "place")
@@ -357,16 +353,24 @@ def _hits(rows, backend: Backend, prepared, parsed: ParsedQuery, user) -> list[S
         )
         snippets[TESTIMONY] = backend.snippets(Testimony, ids[TESTIMONY], prepared)
     # Names the viewer may not read are masked in what a hit shows, as everywhere in public
-    # text (archive.querysets.withheld_names).
+    # text: one redactor for the page, its names loaded once for every article on it.
     article_of = {
         (kind, pk): (pk if kind == ARTICLE else objects[kind][pk].article_id)
         for kind, pk, _ in rows
     }
-    names = {} if can_see_unpublished(user) else withheld_names(set(article_of.values()))
+    redactor = Redactor.for_user(user)
+    redactor.load(set(article_of.values()))
+    if ids[ARTICLE]:
+        if redactor.active:
+            snippets[ARTICLE] = _public_article_snippets(
+                list(objects[ARTICLE].values()), parsed, redactor
+            )
+        else:
+            snippets[ARTICLE] = backend.snippets(Article, ids[ARTICLE], prepared)
     hits = []
     for kind, pk, rank in rows:
         obj = objects[kind][pk]
-        withheld = names.get(article_of[kind, pk], frozenset())
+        withheld = redactor.names(article_of[kind, pk])
         if kind == ARTICLE:
             fallback = plain_snippet(obj.standfirst or obj.body)
             named = False
