@@ -237,19 +237,27 @@ def _format_parameter(*formats: str) -> OpenApiParameter:
     )
 
 
-def _described(*, list_summary: str, detail_summary: str, listing, detail):
-    return extend_schema_view(
-        list=extend_schema(
-            summary=list_summary,
-            parameters=[_format_parameter("json")],
-            responses={(200, "application/json"): listing, **ERRORS},
-        ),
-        retrieve=extend_schema(
-            summary=detail_summary,
-            parameters=[_format_parameter("json")],
-            responses={(200, "application/json"): detail, **ERRORS},
-        ),
-    )
+def _described(*, list_summary: str, detail_summary: str):
+    """Document a viewset's list and detail from its own serializer classes."""
+
+    def describe(viewset):
+        return extend_schema_view(
+            list=extend_schema(
+                summary=list_summary,
+                parameters=[_format_parameter("json")],
+                responses={
+                    (200, "application/json"): viewset.list_serializer_class(many=True),
+                    **ERRORS,
+                },
+            ),
+            retrieve=extend_schema(
+                summary=detail_summary,
+                parameters=[_format_parameter("json")],
+                responses={(200, "application/json"): viewset.detail_serializer_class, **ERRORS},
+            ),
+        )(viewset)
+
+    return describe
 
 
 # --- Articles and testimonies: cursor-paginated, CSV ------------------------------------------
@@ -454,8 +462,6 @@ class TestimonyViewSet(ArchiveViewSet):
 @_described(
     list_summary="People who may be named",
     detail_summary="One person",
-    listing=serializers.PersonListSerializer(many=True),
-    detail=serializers.PersonDetailSerializer,
 )
 class PersonViewSet(ArchiveViewSet):
     """Speakers. The public sees only people who may be named and who are quoted, by name, in
@@ -473,8 +479,6 @@ class PersonViewSet(ArchiveViewSet):
 @_described(
     list_summary="The gazetteer",
     detail_summary="One place, with its name variants",
-    listing=serializers.PlaceListSerializer(many=True),
-    detail=serializers.PlaceDetailSerializer,
 )
 class PlaceViewSet(ArchiveViewSet):
     """Places with their name variants and the number of testimonies the client may see."""
@@ -491,8 +495,6 @@ class PlaceViewSet(ArchiveViewSet):
 @_described(
     list_summary="Sources (outlets and agencies)",
     detail_summary="One source",
-    listing=serializers.SourceListSerializer(many=True),
-    detail=serializers.SourceDetailSerializer,
 )
 class SourceViewSet(ArchiveViewSet):
     filterset_class = SourceFilterSet
@@ -507,8 +509,6 @@ class SourceViewSet(ArchiveViewSet):
 @_described(
     list_summary="The thesaurus as a tree (themes with their narrower terms)",
     detail_summary="One term, with its broader and narrower terms",
-    listing=serializers.TagTreeSerializer(many=True),
-    detail=serializers.TagDetailSerializer,
 )
 class TagViewSet(ArchiveViewSet):
     pagination_class = None
@@ -523,8 +523,6 @@ class TagViewSet(ArchiveViewSet):
 @_described(
     list_summary="Published collections",
     detail_summary="One collection, its items in order, expanded",
-    listing=serializers.CollectionListSerializer(many=True),
-    detail=serializers.CollectionDetailSerializer,
 )
 class CollectionViewSet(ArchiveViewSet):
     """Curated collections. Items the client may not see are left out (not emptied)."""
