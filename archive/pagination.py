@@ -33,7 +33,18 @@ def _link_header(next_url: str | None, previous_url: str | None) -> str:
     return ", ".join(f'<{url}>; rel="{rel}"' for rel, url in pairs if url)
 
 
-class ArchiveCursorPagination(CursorPagination):
+class LinkHeaderMixin:
+    """Next and previous pages in an RFC 8288 `Link` header as well as in the body."""
+
+    def get_paginated_response(self, data) -> Response:
+        response = super().get_paginated_response(data)
+        link = _link_header(self.get_next_link(), self.get_previous_link())
+        if link:
+            response["Link"] = link
+        return response
+
+
+class ArchiveCursorPagination(LinkHeaderMixin, CursorPagination):
     """Stable pages over large lists; the order comes from the view's validated `ordering`."""
 
     page_size = DEFAULT_PAGE_SIZE
@@ -55,15 +66,8 @@ class ArchiveCursorPagination(CursorPagination):
         except NotFound as exc:
             raise ValidationError({self.cursor_query_param: [self.invalid_cursor_message]}) from exc
 
-    def get_paginated_response(self, data) -> Response:
-        response = super().get_paginated_response(data)
-        link = _link_header(self.get_next_link(), self.get_previous_link())
-        if link:
-            response["Link"] = link
-        return response
 
-
-class ArchivePagePagination(PageNumberPagination):
+class ArchivePagePagination(LinkHeaderMixin, PageNumberPagination):
     """Numbered pages for the small tables (people, places, sources, collections)."""
 
     page_size = DEFAULT_PAGE_SIZE
@@ -78,10 +82,3 @@ class ArchivePagePagination(PageNumberPagination):
     def paginate_queryset(self, queryset, request, view=None):
         _strict_int(request, self.page_query_param, 1)
         return super().paginate_queryset(queryset, request, view)
-
-    def get_paginated_response(self, data) -> Response:
-        response = super().get_paginated_response(data)
-        link = _link_header(self.get_next_link(), self.get_previous_link())
-        if link:
-            response["Link"] = link
-        return response

@@ -86,6 +86,15 @@ def _check_editable(fields: dict, editable: frozenset[str]) -> None:
         raise ValidationError(f"Not editable here: {', '.join(sorted(unknown))}.")
 
 
+def _save_changes(instance, fields: dict):
+    """Set the (already checked) fields, validate the whole object and save it."""
+    for name, value in fields.items():
+        setattr(instance, name, value)
+    instance.full_clean()
+    instance.save()
+    return instance
+
+
 def _require(user: AbstractBaseUser | None, perm: str, action: str) -> None:
     # `by=None` is a trusted system actor (the bootstrap loader, the importer run by an
     # operator); a user acting through the admin or the API is always passed in.
@@ -508,11 +517,7 @@ def annotation_update(
     """Edit an annotation's note; its selectors move only with the text (see article_update)."""
     _require(by, "archive.change_annotation", "edit annotations")
     _check_editable(fields, EDITABLE_ANNOTATION_FIELDS)
-    for name, value in fields.items():
-        setattr(annotation, name, value)
-    annotation.full_clean()
-    annotation.save()
-    return annotation
+    return _save_changes(annotation, fields)
 
 
 @transaction.atomic
@@ -612,11 +617,7 @@ def collection_update(
     if collection.status == Status.PUBLISHED:
         _require(by, "archive.publish_collection", "edit published collections")
     _check_editable(fields, EDITABLE_COLLECTION_FIELDS)
-    for name, value in fields.items():
-        setattr(collection, name, value)
-    collection.full_clean()
-    collection.save()
-    return collection
+    return _save_changes(collection, fields)
 
 
 @transaction.atomic
