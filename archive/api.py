@@ -40,6 +40,7 @@ from archive.filters import (
     SourceFilterSet,
     TestimonyFilterSet,
 )
+from archive.models import Article, Testimony
 from archive.pagination import ArchiveCursorPagination, ArchivePagePagination
 from archive.querysets import can_see_unpublished
 from archive.renderers import CSVRenderer, JSONLDRenderer, NinjsRenderer
@@ -199,6 +200,11 @@ class ArchiveViewSet(ArchiveViewMixin, viewsets.ReadOnlyModelViewSet):
         """The articles whose withheld names the serialised `objects` need (see Redactor)."""
         return set()
 
+    def linked_rows(self, objects) -> tuple[list[Article], list[Testimony]]:
+        """The articles and testimonies among (or inside) `objects` whose places and tags the
+        serialisers show (see selectors.attach_links)."""
+        return [], []
+
     def get_serializer_context(self):
         context = super().get_serializer_context()
         context["redactor"] = self.redactor
@@ -208,8 +214,12 @@ class ArchiveViewSet(ArchiveViewMixin, viewsets.ReadOnlyModelViewSet):
         if args:
             instance = args[0]
             objects = instance if isinstance(instance, list | tuple) else [instance]
-            # One batch of names for the whole page rather than two queries per object.
+            # One batch of names, and of places and tags, for the whole page rather than
+            # queries per object.
             self.redactor.load(self.redaction_article_ids(objects))
+            articles, testimonies = self.linked_rows(objects)
+            if articles or testimonies:
+                selectors.attach_links(articles=articles, testimonies=testimonies)
         return super().get_serializer(*args, **kwargs)
 
     @cached_property
@@ -354,6 +364,10 @@ class ArticleViewSet(ArchiveViewSet):
     def redaction_article_ids(self, articles) -> set[int]:
         return {article.pk for article in articles}
 
+    def linked_rows(self, articles) -> tuple[list[Article], list[Testimony]]:
+        testimonies = [t for a in articles for t in getattr(a, "visible_testimonies", ())]
+        return list(articles), testimonies
+
     def get_object(self):
         article = super().get_object()
         return selectors.with_withheld_passages(article, user=self.request.user)
@@ -447,6 +461,9 @@ class TestimonyViewSet(ArchiveViewSet):
 
     def redaction_article_ids(self, testimonies) -> set[int]:
         return {testimony.article_id for testimony in testimonies}
+
+    def linked_rows(self, testimonies) -> tuple[list[Article], list[Testimony]]:
+        return [], list(testimonies)
 
     def get_renderers(self):
         formats = [CSVRenderer()] if self.action == "list" else []
@@ -543,6 +560,13 @@ class CollectionViewSet(ArchiveViewSet):
             for item in getattr(collection, "visible_items", ()):
                 ids.add(item.article_id or item.testimony.article_id)
         return ids
+
+    def linked_rows(self, collections) -> tuple[list[Article], list[Testimony]]:
+        items = [item for c in collections for item in getattr(c, "visible_items", ())]
+        return (
+            [item.article for item in items if item.article is not None],
+            [item.testimony for item in items if item.testimony is not None],
+        )
 
 
 @extend_schema(exclude=True)

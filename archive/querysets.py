@@ -144,29 +144,26 @@ def withheld_names(article_ids: Iterable[int]) -> dict[int, frozenset[str]]:
 
     Those are the names, with their variants and each word of them (so "Guseva is tired" is
     covered too), of every speaker quoted in the article whose identity is withheld, by the
-    testimony's visibility or by the person's protection level. Two queries, whatever the number
+    testimony's visibility or by the person's protection level. One query, whatever the number
     of articles, and bounded by the speakers of these articles: a protected person's name is
     not looked for in articles that do not quote them.
     """
-    from archive.models import PersonName, Testimony
+    from archive.models import Testimony
 
     article_ids = list(article_ids)
-    rows = list(
+    quoted: dict[int, set[str]] = {article_id: set() for article_id in article_ids}
+    # One query: each withheld speaker's name with each of its variants (a LEFT JOIN, so a
+    # speaker without variants still gives a row, with None).
+    for article_id, name, variant in (
         Testimony.objects.filter(
             Q(article_id__in=article_ids, speaker__isnull=False) & ~TestimonyQuerySet.identified_q()
-        ).values_list("article_id", "speaker_id", "speaker__name")
-    )
-    names_by_person: dict[int, set[str]] = {}
-    for _, pid, name in rows:
-        names_by_person.setdefault(pid, set()).add(name)
-    if names_by_person:
-        for pid, name in PersonName.objects.filter(person_id__in=names_by_person).values_list(
-            "person_id", "name"
-        ):
-            names_by_person[pid].add(name)
-    quoted: dict[int, set[str]] = {article_id: set() for article_id in article_ids}
-    for article_id, pid, _ in rows:
-        quoted[article_id] |= names_by_person[pid]
+        )
+        .order_by()
+        .values_list("article_id", "speaker__name", "speaker__name_variants__name")
+    ):
+        quoted[article_id].add(name)
+        if variant is not None:
+            quoted[article_id].add(variant)
     return {article_id: _with_words(names) for article_id, names in quoted.items()}
 
 

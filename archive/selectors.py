@@ -6,8 +6,11 @@ prefetches that keep the number of queries independent of the page size.
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
+from typing import NamedTuple
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.cache import cache
@@ -16,6 +19,7 @@ from django.db.models import (
     BooleanField,
     Count,
     ExpressionWrapper,
+    F,
     IntegerField,
     OuterRef,
     Prefetch,
@@ -92,7 +96,6 @@ def testimony_list(*, user: User) -> TestimonyQuerySet:
     return (
         Testimony.objects.visible_to(user)
         .select_related("speaker", "place", "article", "article__source")
-        .prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name")))
         .annotate(
             is_identified=identified_expression(),
             date_sort=Coalesce("article__published_on", Value(UNDATED)),
@@ -114,10 +117,6 @@ def article_list(*, user: User) -> models.QuerySet[Article]:
     return (
         Article.objects.visible_to(user)
         .select_related("source", "dateline_place")
-        .prefetch_related(
-            Prefetch("places", queryset=Place.objects.order_by("name")),
-            Prefetch("tags", queryset=Tag.objects.order_by("name")),
-        )
         .annotate(date_sort=Coalesce("published_on", Value(UNDATED)))
     )
 
@@ -204,6 +203,56 @@ def places_matching(name: str) -> models.QuerySet[Place]:
     ).distinct()
 
 
+# --- Places and tags of a page ----------------------------------------------------------------
+
+
+class Link(NamedTuple):
+    """A place or tag as a listed object shows it."""
+
+    slug: str
+    name: str
+
+
+def attach_links(
+    *, articles: Iterable[Article] = (), testimonies: Iterable[Testimony] = ()
+) -> None:
+    """Attach `place_links` and `tag_links` to each article and `tag_links` to each testimony:
+    `Link`s ordered by name, from one query whatever the number of rows.
+
+    A prefetch would build a Place or Tag instance, and a related manager, per link of every
+    row, and send a query per relation: on a list page that cost more than the rest of the
+    page together, for two columns of each.
+    """
+    articles, testimonies = list(articles), list(testimonies)
+    relations = (
+        ("article-place", Article.places.through, "article_id", "place", articles),
+        ("article-tag", Article.tags.through, "article_id", "tag", articles),
+        ("testimony-tag", Testimony.tags.through, "testimony_id", "tag", testimonies),
+    )
+    parts = [
+        through.objects.filter(**{f"{owner}__in": {row.pk for row in rows}})
+        .annotate(
+            link_kind=Value(kind, output_field=models.CharField()),
+            link_owner=F(owner),
+            link_slug=F(f"{target}__slug"),
+            link_name=F(f"{target}__name"),
+        )
+        .values_list("link_kind", "link_owner", "link_slug", "link_name")
+        for kind, through, owner, target, rows in relations
+        if rows
+    ]
+    found: dict[tuple[str, int], list[Link]] = {}
+    if parts:
+        combined = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+        for kind, owner, slug, name in combined.order_by("link_name", "link_slug"):
+            found.setdefault((kind, owner), []).append(Link(slug, name))
+    for article in articles:
+        article.place_links = found.get(("article-place", article.pk), [])
+        article.tag_links = found.get(("article-tag", article.pk), [])
+    for testimony in testimonies:
+        testimony.tag_links = found.get(("testimony-tag", testimony.pk), [])
+
+
 # --- Collections ------------------------------------------------------------------------------
 
 
@@ -225,11 +274,6 @@ def collection_detail(*, user: User) -> models.QuerySet[Collection]:
             "testimony__place",
             "testimony__article",
             "testimony__article__source",
-        )
-        .prefetch_related(
-            Prefetch("article__places", queryset=Place.objects.order_by("name")),
-            Prefetch("article__tags", queryset=Tag.objects.order_by("name")),
-            Prefetch("testimony__tags", queryset=Tag.objects.order_by("name")),
         )
         .annotate(testimony_identified=identified_expression("testimony__"))
         .order_by("position")
@@ -261,14 +305,9 @@ def archive_fingerprint() -> tuple[datetime | None, str]:
     """
     # Ask the database the bodies are read from: a validator newer than a lagging replica's
     # data would let a client keep a stale body under a fresh ETag.
-    connection = connections[router.db_for_read(Article)]
-    quote = connection.ops.quote_name
-    columns = ", ".join(
-        f"(SELECT MAX({quote('history_date')}) FROM {quote(model.history.model._meta.db_table)})"
-        for model in _HISTORY_MODELS
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {columns}")  # table names come from the models
+    alias = router.db_for_read(Article)
+    with connections[alias].cursor() as cursor:
+        cursor.execute(_fingerprint_sql(alias))
         row = cursor.fetchone()
     moments = [_as_datetime(value) for value in row if value is not None]
     generation = cache.get(GENERATION_CACHE_KEY)
@@ -277,6 +316,18 @@ def archive_fingerprint() -> tuple[datetime | None, str]:
     last_modified = max(moments, default=None)
     token = "|".join(str(value) for value in (*row, generation))
     return last_modified, token
+
+
+@functools.cache
+def _fingerprint_sql(alias: str) -> str:
+    # Built once: every `Model.history` access builds a new manager class (simple-history),
+    # which cost more than the query itself.
+    quote = connections[alias].ops.quote_name
+    columns = ", ".join(
+        f"(SELECT MAX({quote('history_date')}) FROM {quote(model.history.model._meta.db_table)})"
+        for model in _HISTORY_MODELS
+    )
+    return f"SELECT {columns}"  # table names come from the models
 
 
 def _as_datetime(value: datetime | str) -> datetime:
@@ -310,7 +361,7 @@ class Redactor:
     the passages of its restricted testimonies and the ages of its pseudonymised speakers
     masked. Staff get an inactive redactor: they read everything.
 
-    Names are loaded per article in batches (`load`), two queries for a whole page.
+    Names are loaded per article in batches (`load`), one query for a whole page.
     """
 
     # The key for texts that belong to no one article (a collection's introduction): only the
@@ -393,17 +444,3 @@ def attach_withheld_passages(articles: list[Article], *, user: User) -> None:
     for article in articles:
         article.withheld_spans = tuple(spans[article.pk])
         article.withheld_ages = tuple(sorted(ages[article.pk]))
-    testimonies = Testimony.objects.filter(article=article, status=TestimonyStatus.CONFIRMED)
-    article.withheld_spans = tuple(
-        testimonies.exclude(TestimonyQuerySet.public_q()).values_list("start", "end")
-    )
-    article.withheld_ages = tuple(
-        sorted(
-            set(
-                testimonies.filter(TestimonyQuerySet.public_q(), speaker_age__isnull=False)
-                .exclude(TestimonyQuerySet.identified_q())
-                .values_list("speaker_age", flat=True)
-            )
-        )
-    )
-    return article

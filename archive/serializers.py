@@ -215,7 +215,8 @@ class TestimonySerializer(RedactedMixin, serializers.ModelSerializer):
     context = serializers.SerializerMethodField()
     identity_withheld = serializers.SerializerMethodField()
     place = PlaceSummarySerializer(read_only=True, allow_null=True)
-    tags = TagSummarySerializer(many=True, read_only=True)
+    # Attached by selectors.attach_links, which the views call for a whole page.
+    tags = TagSummarySerializer(many=True, read_only=True, source="tag_links")
     article = ArticleReferenceSerializer(read_only=True)
     source = serializers.SerializerMethodField()
 
@@ -269,7 +270,7 @@ class TestimonySerializer(RedactedMixin, serializers.ModelSerializer):
             "context": text(testimony.context) if reveal else None,
             "language": testimony.language,
             "translation_note": text(testimony.translation_note),
-            "tags": [fields["tags"].child.to_representation(t) for t in testimony.tags.all()],
+            "tags": [fields["tags"].child.to_representation(t) for t in testimony.tag_links],
             "article": fields["article"].to_representation(article)
             if article is not None
             else None,
@@ -318,8 +319,9 @@ class ArticleListSerializer(RedactedMixin, serializers.ModelSerializer):
     url = HyperlinkedIdentityField(view_name="article-detail", lookup_field="slug")
     source = SourceSummarySerializer(read_only=True, allow_null=True)
     dateline_place = PlaceSummarySerializer(read_only=True, allow_null=True)
-    places = PlaceSummarySerializer(many=True, read_only=True)
-    tags = TagSummarySerializer(many=True, read_only=True)
+    # Attached by selectors.attach_links, which the views call for a whole page.
+    places = PlaceSummarySerializer(many=True, read_only=True, source="place_links")
+    tags = TagSummarySerializer(many=True, read_only=True, source="tag_links")
 
     class Meta:
         model = Article
@@ -361,8 +363,8 @@ class ArticleListSerializer(RedactedMixin, serializers.ModelSerializer):
             "dateline_place": place.to_representation(article.dateline_place)
             if article.dateline_place_id is not None
             else None,
-            "places": [place.to_representation(p) for p in article.places.all()],
-            "tags": [fields["tags"].child.to_representation(t) for t in article.tags.all()],
+            "places": [place.to_representation(p) for p in article.place_links],
+            "tags": [fields["tags"].child.to_representation(t) for t in article.tag_links],
             "status": article.status,
         }
 
@@ -679,7 +681,7 @@ class NinjsArticleSerializer(serializers.BaseSerializer):
                     "uri": url("place-detail", place.slug),
                     "literal": place.slug,
                 }
-                for place in article.places.all()
+                for place in article.place_links
             ],
             "subjects": [
                 {
@@ -688,7 +690,7 @@ class NinjsArticleSerializer(serializers.BaseSerializer):
                     "uri": url("tag-detail", tag.slug),
                     "literal": tag.slug,
                 }
-                for tag in article.tags.all()
+                for tag in article.tag_links
             ],
         }
         if article.standfirst:
