@@ -493,3 +493,79 @@ def test_a_restricted_quote_never_appears_in_a_public_article_snippet(seed, anon
         quote.strip(" ,.") in h["snippet"].replace("<mark>", "").replace("</mark>", "")
         for h in staff_hits
     )
+
+
+# --- Frequent words at scale (issue 7) ---------------------------------------------------------
+
+
+def test_a_frequent_word_ranks_only_its_newest_matches(db, anonymous, monkeypatch):
+    """Past COUNT_LIMIT matches, only the RANK_WINDOW newest are ranked, so the work per search
+    does not grow with the archive; the count says it is a lower bound."""
+    from datetime import date
+
+    from archive.search import engine
+
+    # The oldest article is the best match (the word is its headline); five newer mention it.
+    oldest = ArticleFactory(
+        slug="oldest",
+        headline="Kestrel",
+        published_on=date(2020, 1, 1),
+        body="Kestrel kestrel kestrel.",
+    )
+    newer = [
+        ArticleFactory(
+            slug=f"newer-{day}",
+            published_on=date(2024, 1, day),
+            body=f"Dispatch {day}. A kestrel was seen over the river.",
+        )
+        for day in range(1, 6)
+    ]
+    everything = get(anonymous, q="kestrel", type="article")
+    assert everything["results"][0]["slug"] == oldest.slug
+    assert everything["count"] == 6 and everything["count_exact"] is True
+
+    monkeypatch.setattr(engine, "COUNT_LIMIT", 2)
+    monkeypatch.setattr(engine, "RANK_WINDOW", 3)
+    windowed = get(anonymous, q="kestrel", type="article", page_size=10)
+    newest_three = {a.slug for a in newer[-3:]}
+    assert {h["slug"] for h in windowed["results"]} == newest_three
+    assert windowed["count_exact"] is False
+    assert windowed["next"] is None
+
+
+def test_a_frequent_word_still_respects_visibility_inside_the_window(db, anonymous, monkeypatch):
+    from datetime import date
+
+    from archive.search import engine
+
+    monkeypatch.setattr(engine, "COUNT_LIMIT", 1)
+    monkeypatch.setattr(engine, "RANK_WINDOW", 5)
+    ArticleFactory(slug="draft", status=Status.DRAFT, published_at=None, body="Heron heron.")
+    published = [
+        ArticleFactory(slug=f"heron-{d}", published_on=date(2024, 2, d), body="A heron.")
+        for d in range(1, 4)
+    ]
+    slugs = {h["slug"] for h in get(anonymous, q="heron", type="article")["results"]}
+    assert slugs == {a.slug for a in published}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's GIN indexes")
+def test_the_publics_testimony_query_is_answered_by_its_own_index(db):
+    """A public testimony query matches the document without its context through the index
+    made for it (migration 0008), rather than reading every testimony with the word."""
+    from archive.search.backends import backend_for
+    from archive.search.query import parse
+
+    TestimonyFactory()
+    backend = backend_for()
+    public = backend.without_context(backend.prepare(parse("stay")))
+    queryset = Testimony.objects.filter(backend.text_match(Testimony.objects.all(), public))
+    assert queryset.exists()
+    sql, params = queryset.order_by().values("pk").query.sql_with_params()
+    with connection.cursor() as cursor:
+        # A handful of rows: make PostgreSQL show what it would do on many.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_indexscan = off")
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "archive_testimony_public_gin" in plan, plan

@@ -18,14 +18,12 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 
 from archive.search.query import WORD_RE, ParsedQuery, normalize, words
-from archive.search.schema import PG_CONFIGS
+from archive.search.schema import PG_CONFIGS, PUBLIC_WEIGHTS
 
 # Highlight markers the database puts around matched words; private-use characters so they
 # can be told apart from the text, which is HTML-escaped before they become <mark> tags.
 MARK_START, MARK_END = "\ue000", "\ue001"
 SNIPPET_WORDS = 30
-# A lexeme in PostgreSQL's text form of a tsquery: single-quoted, quotes doubled.
-LEXEME = re.compile(r"'(?:[^']|'')*'")
 
 
 def render_snippet(text: str) -> str:
@@ -128,9 +126,14 @@ class Backend:
         raise NotImplementedError
 
     # Shared ---------------------------------------------------------------------------------
-    def annotate(self, queryset: QuerySet, prepared, extra_match: Q | None = None) -> QuerySet:
-        """Keep the rows that match (or satisfy `extra_match`), ranked as `search_rank`."""
+    def annotate(
+        self, queryset: QuerySet, prepared, extra_match: Q | None = None, *, ranked: bool = True
+    ) -> QuerySet:
+        """Keep the rows that match (or satisfy `extra_match`), ranked as `search_rank` unless
+        not `ranked` (to count or pick rows, where a rank would only cost)."""
         condition = self.text_match(queryset, prepared) if prepared is not None else Q(pk__in=[])
+        if not ranked:
+            return queryset.filter(condition | extra_match if extra_match else condition)
         rank = (
             Coalesce(self.text_rank(queryset, prepared), Value(0.0), output_field=FloatField())
             if prepared is not None
@@ -144,6 +147,11 @@ class Backend:
                 output_field=FloatField(),
             )
         return queryset.filter(condition).annotate(search_rank=rank)
+
+
+class PublicTestimonyQuery(str):
+    """A tsquery (its text) to be matched against a testimony's document without its context
+    (weights A, quote, and C, place): what the public may match."""
 
 
 class PostgresBackend(Backend):
@@ -180,29 +188,33 @@ class PostgresBackend(Backend):
         # Only stop words ("the", "and"): PostgreSQL would match nothing, and says so.
         return text or None
 
-    def without_context(self, prepared: str | None) -> str | None:
-        # Context is weight B: every lexeme of the (PostgreSQL-written) tsquery text is
-        # limited to weights A (quote) and C (place).
-        return None if prepared is None else LEXEME.sub(r"\g<0>:AC", prepared)
+    def without_context(self, prepared: str | None) -> PublicTestimonyQuery | None:
+        # Context is weight B: the query runs against the document without it, which has its
+        # own GIN index (migration 0008). Limiting the query's lexemes to weights A and C
+        # instead gave the same rows, but the index cannot tell weights apart, so every
+        # testimony with the word in its context was read and rejected: seconds for a word
+        # common in contexts.
+        return None if prepared is None else PublicTestimonyQuery(prepared)
+
+    @staticmethod
+    def _document(table: str, prepared: str) -> str:
+        if isinstance(prepared, PublicTestimonyQuery):
+            # Spelled as the index expression is, so that the planner uses the index.
+            return f'ts_filter("{table}"."search_document", \'{PUBLIC_WEIGHTS}\')'
+        return f'"{table}"."search_document"'
 
     def text_match(self, queryset: QuerySet, prepared: str) -> Q:
-        table = _table(queryset)
+        document = self._document(_table(queryset), prepared)
         return Q(
-            RawSQL(
-                f'"{table}"."search_document" @@ %s::tsquery',
-                (prepared,),
-                output_field=BooleanField(),
-            )
+            RawSQL(f"{document} @@ %s::tsquery", (str(prepared),), output_field=BooleanField())
         )
 
     def text_rank(self, queryset: QuerySet, prepared: str):
-        table = _table(queryset)
+        document = self._document(_table(queryset), prepared)
         # Normalisation 1: divide by 1 + log(length), so a long article does not outrank a
         # short quote only by being long.
         return RawSQL(
-            f'ts_rank("{table}"."search_document", %s::tsquery, 1)',
-            (prepared,),
-            output_field=FloatField(),
+            f"ts_rank({document}, %s::tsquery, 1)", (str(prepared),), output_field=FloatField()
         )
 
     def name_matches(self, field: str, word: str, *, exact: bool = False) -> Q:
@@ -229,7 +241,7 @@ class PostgresBackend(Backend):
             f"FROM {table} WHERE id = ANY(%s)"
         )
         with self.connection.cursor() as cursor:
-            cursor.execute(sql, [prepared, self.headline_options, list(ids)])
+            cursor.execute(sql, [str(prepared), self.headline_options, list(ids)])
             return {
                 pk: fragment for pk, fragment in cursor.fetchall() if MARK_START in (fragment or "")
             }

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.db.models import BooleanField, Case, CharField, Q, QuerySet, Value, When
+from django.db.models.functions import Coalesce
 
-from archive.models import Article, Person, PersonName, Testimony
+from archive.models import UNDATED, Article, Person, PersonName, Testimony
 from archive.querysets import TestimonyQuerySet, can_see_unpublished, redact
 from archive.search.backends import (
     MARK_END,
@@ -44,6 +45,10 @@ MAX_NAMED_PEOPLE = 50
 MAX_SPEAKER_TESTIMONIES = 1000
 # Matches of each kind are counted exactly up to this many.
 COUNT_LIMIT = 1000
+# Past COUNT_LIMIT matches of a kind, only its RANK_WINDOW newest matches are ranked: a rank is
+# computed from each row's indexed document, so ranking every match of a frequent word (most
+# of a million articles) read the whole table on every search.
+RANK_WINDOW = 1000
 
 __all__ = ["KINDS", "SearchFilters", "SearchHit", "SearchQueryError", "SearchResults", "search"]
 
@@ -239,9 +244,10 @@ def matching(
     *,
     backend: Backend | None = None,
     prepared=None,
+    ranked: bool = True,
 ) -> QuerySet:
     """`queryset` (articles or testimonies) narrowed to what the viewer may see and what
-    matches, annotated with `search_rank`."""
+    matches, annotated with `search_rank` unless not `ranked`."""
     backend = backend or backend_for(queryset.db)
     if prepared is None:
         prepared = backend.prepare(parsed)
@@ -255,7 +261,14 @@ def matching(
         by_speaker = _testimonies_by_speaker(backend, parsed, user)
         if by_speaker:
             extra = Q(pk__in=by_speaker)
-    return backend.annotate(queryset, prepared, extra)
+    return backend.annotate(queryset, prepared, extra, ranked=ranked)
+
+
+def newest_first(queryset: QuerySet) -> QuerySet:
+    """Articles, or testimonies by their article's date, newest first (undated last), in the
+    order of the article date index."""
+    date = "published_on" if queryset.model is Article else "article__published_on"
+    return queryset.annotate(newest=Coalesce(date, Value(UNDATED))).order_by("-newest", "-pk")
 
 
 def filter_queryset(queryset: QuerySet, q: str, user: User | None) -> QuerySet:
@@ -299,18 +312,24 @@ def search(
         return SearchResults(count=0, hits=[], query=parsed, count_exact=True)
     backend = backend_for()
     prepared = backend.prepare(parsed)
-    per_kind = {}
+    per_kind, counts = {}, []
     for kind in kinds:
         queryset = _apply_filters(kind, MODELS[kind].objects.all(), filters)
+        found = matching(queryset, parsed, user, backend=backend, prepared=prepared, ranked=False)
+        # Counted exactly up to COUNT_LIMIT per kind: a frequent word matches tens of thousands
+        # of rows, and counting them all cost as much as ranking them.
+        counts.append(found.order_by().values("pk")[: COUNT_LIMIT + 1].count())
+        if counts[-1] > COUNT_LIMIT:
+            # As a list: the match condition names its table, so as a subquery it would refer
+            # to the outer query's row and be run once per row.
+            newest = list(newest_first(found).values_list("pk", flat=True)[:RANK_WINDOW])
+            queryset = queryset.filter(pk__in=newest)
         per_kind[kind] = (
             matching(queryset, parsed, user, backend=backend, prepared=prepared)
             .annotate(search_kind=Value(kind, output_field=CharField()))
             .order_by()
             .values_list("search_kind", "pk", "search_rank")
         )
-    # Counted exactly up to COUNT_LIMIT per kind: a frequent word matches tens of thousands of
-    # rows, and counting them all cost as much as ranking them.
-    counts = [qs.order_by()[: COUNT_LIMIT + 1].count() for qs in per_kind.values()]
     count = sum(min(c, COUNT_LIMIT) for c in counts)
     count_exact = all(c <= COUNT_LIMIT for c in counts)
     querysets = list(per_kind.values())

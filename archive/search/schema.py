@@ -19,8 +19,9 @@ stemmer over unicode61 (diacritics removed).
 
 The indexed text of a testimony is its quote, context and place name: never its speaker's
 name, which is matched separately through the ORM under `TestimonyQuerySet.identified_q`.
-The public's queries leave the context out (weight B / the context column), since the API
-withholds it for testimonies whose speaker is withheld.
+The public's queries leave the context out (weight B, through an index on the document
+without it / the context column), since the API withholds it for testimonies whose speaker is
+withheld.
 """
 
 from __future__ import annotations
@@ -149,6 +150,16 @@ CREATE INDEX archive_placename_name_trgm ON archive_placename USING gin (name gi
 """
     + "\n"
 )
+
+# The weights of a testimony's document the public may match: quote (A) and place (C), not
+# the context (B). Queried as `ts_filter(search_document, PUBLIC_WEIGHTS)`, which has its own
+# GIN index (migration 0008), so a public query is answered from the index alone.
+PUBLIC_WEIGHTS = "{a,c}"
+PG_PUBLIC_INDEX_CREATE = (
+    "CREATE INDEX IF NOT EXISTS archive_testimony_public_gin ON archive_testimony "
+    f"USING gin (ts_filter(search_document, '{PUBLIC_WEIGHTS}'))"
+)
+PG_PUBLIC_INDEX_DROP = "DROP INDEX IF EXISTS archive_testimony_public_gin"
 
 PG_REBUILD = """
 UPDATE archive_article
