@@ -207,7 +207,16 @@ class TestimonyFilterSet(ArchiveFilterSet):
         fields = ()
 
     def filter_place(self, queryset, name, value):
-        return queryset.filter(place__in=self._places(name, value))
+        places = self._places(name, value)
+        if self.form.cleaned_data.get("tag"):
+            # With a tag as well, place and tag each narrow by a set of ids (index-only scans
+            # of testimony_place_id and testimony_tags_tag_testimony) that PostgreSQL
+            # intersects before reading a testimony; on the rows' place_id it read every
+            # testimony of the place first. Alone, the plain condition is faster: the newest
+            # rows are walked in date order until a page is full.
+            at_place = Testimony.objects.filter(place__in=places).order_by().values("pk")
+            return queryset.filter(pk__in=at_place)
+        return queryset.filter(place__in=places)
 
     def filter_tag(self, queryset, name, value):
         ids = self._tag_ids(name, value)

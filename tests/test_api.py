@@ -286,6 +286,18 @@ def test_tag_filter_includes_narrower_terms(client, archive):
     assert slugs(client, "/api/v1/articles/", tag="utilities") == ["toretsk-2024"]
 
 
+def test_place_and_tag_together_keep_only_testimonies_with_both(client, archive):
+    testimonies = "/api/v1/testimonies/"
+    first = str(archive["first"].uid)
+    # The place given first or last, by slug or by variant: the same intersection.
+    assert slugs(client, testimonies, place="bakhmut", tag="displacement") == [first]
+    assert slugs(client, testimonies, tag="evacuation", place="Bakhmout") == [first]
+    # Each alone matches one testimony; together nothing, not either.
+    assert slugs(client, testimonies, place="toretsk") == [str(archive["second"].uid)]
+    assert slugs(client, testimonies, place="toretsk", tag="displacement") == []
+    assert client.get(testimonies, {"place": "bakhmut", "tag": "no-such-tag"}).status_code == 400
+
+
 def test_source_language_date_collection_and_speaker_filters(client, archive):
     articles = "/api/v1/articles/"
     assert slugs(client, articles, source="afp") == ["bakhmut-2023"]
