@@ -47,20 +47,36 @@ def reverse(viewname, args=None, kwargs=None, request=None, format=None, **extra
     which would turn every link in a CSV or ninjs answer into a link to a CSV or ninjs.
 
     A list links every row to several objects: the route is resolved once per view name and
-    the lookup value filled in, as Django's reverse() would quote it.
+    request, and the lookup value filled in, as Django's reverse() would quote it.
     """
     if kwargs and len(kwargs) == 1 and not args:
         ((key, value),) = kwargs.items()
-        template = _route_template(viewname, key, get_script_prefix())
-        url = template.replace(_PLACEHOLDER, quote(str(value), safe=_PATH_SAFE))
-    else:
-        url = django_reverse(viewname, args=args, kwargs=kwargs)
-    if request is None:
-        return url
+        template = _link_template(request, viewname, key)
+        return template.replace(_PLACEHOLDER, quote(str(value), safe=_PATH_SAFE))
+    url = django_reverse(viewname, args=args, kwargs=kwargs)
+    return url if request is None else _absolute_base(request) + url
+
+
+def _absolute_base(request) -> str:
     base = getattr(request, "_absolute_base", None)
     if base is None:
         base = request._absolute_base = request.build_absolute_uri("/")[:-1]
-    return base + url
+    return base
+
+
+def _link_template(request, viewname: str, key: str) -> str:
+    """The URL of `viewname` with a placeholder for `key`, absolute when there is a request;
+    kept on the request, so a page asks for the script prefix and the host once per route."""
+    if request is None:
+        return _route_template(viewname, key, get_script_prefix())
+    templates = getattr(request, "_link_templates", None)
+    if templates is None:
+        templates = request._link_templates = {}
+    template = templates.get((viewname, key))
+    if template is None:
+        template = _absolute_base(request) + _route_template(viewname, key, get_script_prefix())
+        templates[viewname, key] = template
+    return template
 
 
 class HyperlinkedIdentityField(serializers.HyperlinkedIdentityField):
