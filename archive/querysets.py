@@ -89,6 +89,17 @@ class TestimonyQuerySet(models.QuerySet):
             | Q(**{f"{prefix}speaker__protection_level": ProtectionLevel.PUBLIC})
         )
 
+    @staticmethod
+    def restricted_q(prefix: str = "") -> Q:
+        """Testimonies whose passage no reader outside the newsroom may read, whatever their
+        status: restricted themselves or by their speaker's protection level (the two
+        conditions `public_q` excludes)."""
+        from archive.models import ProtectionLevel, Visibility
+
+        return Q(**{f"{prefix}visibility": Visibility.RESTRICTED}) | Q(
+            **{f"{prefix}speaker__protection_level": ProtectionLevel.RESTRICTED}
+        )
+
     def public(self) -> TestimonyQuerySet:
         return self.filter(self.public_q())
 

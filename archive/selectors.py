@@ -419,22 +419,24 @@ def with_withheld_passages(article: Article, *, user: User) -> Article:
 
 
 def attach_withheld_passages(articles: list[Article], *, user: User) -> None:
-    """Attach what `Redactor.body` needs: spans of the articles' confirmed testimonies the
-    reader may not see (restricted) and ages of speakers who may not be identified. Two
-    queries, whatever the number of articles."""
+    """Attach what `Redactor.body` needs: spans of the articles' restricted testimonies (of
+    any status: a restricted proposal is masked too) and ages of speakers who may not be
+    identified. Two queries, whatever the number of articles."""
     if can_see_unpublished(user):
         for article in articles:
             article.withheld_spans, article.withheld_ages = (), ()
         return
     spans: dict[int, list[tuple[int, int]]] = {article.pk: [] for article in articles}
     ages: dict[int, set[int]] = {article.pk: set() for article in articles}
+    for article_id, start, end in (
+        Testimony.objects.filter(article_id__in=list(spans))
+        .filter(TestimonyQuerySet.restricted_q())
+        .values_list("article_id", "start", "end")
+    ):
+        spans[article_id].append((start, end))
     testimonies = Testimony.objects.filter(
         article_id__in=list(spans), status=TestimonyStatus.CONFIRMED
     )
-    for article_id, start, end in testimonies.exclude(TestimonyQuerySet.public_q()).values_list(
-        "article_id", "start", "end"
-    ):
-        spans[article_id].append((start, end))
     for article_id, age in (
         testimonies.filter(TestimonyQuerySet.public_q(), speaker_age__isnull=False)
         .exclude(TestimonyQuerySet.identified_q())

@@ -518,3 +518,22 @@ def test_staff_sweep_of_the_seeds_never_errors(seed):
     bodies = fetch_all(client, sweep_urls())
     assert {status for status, _ in bodies.values()} == {200}
     assert any('"status":"in_review"' in body for _, body in bodies.values())
+
+
+@pytest.mark.django_db
+def test_a_restricted_proposal_is_masked_in_the_public_body_too():
+    """An editor can mark a proposal restricted before confirming it: its passage is masked
+    from then on, not only once it is confirmed."""
+    article = ArticleFactory(
+        slug="proposal-dispatch",
+        body="Dispatch. “The cellar key is under the third stone,” she said. Trains left.",
+    )
+    TestimonyFactory(
+        article=article,
+        status=TestimonyStatus.PROPOSED,
+        visibility=Visibility.RESTRICTED,
+        protection_reason="Editors only.",
+    )
+    body = APIClient().get("/api/v1/articles/proposal-dispatch/").json()["body"]
+    assert "cellar" not in body and "Trains left." in body
+    assert len(body) == len(article.body)
