@@ -12,9 +12,10 @@ What it does, in order:
 3. starts gunicorn (2 workers, DEBUG off, a fresh SECRET_KEY, bound to 127.0.0.1) with
    BENCH_BASELINE=1, which adds the hand-written baseline endpoint (bench/baseline_app.py);
 4. drives each endpoint with wrk (Debian package `wrk`) for --duration seconds over
-   --connections connections, loopback only, and prints p50, p95 and requests per second,
-   with the comparisons the targets are about (lists vs baseline, deep vs first cursor page,
-   304 vs 200).
+   --connections connections, loopback only, in --rounds rounds (every endpoint in turn, then
+   again), and prints each endpoint's median round: p50, p95 and requests per second, with the
+   comparisons the targets are about (lists vs baseline, deep vs first cursor page, 304 vs
+   200) as the median of the ratios measured within a round.
 
 It is a script that prints a table, not a test: figures depend on the machine.
 """
@@ -79,6 +80,13 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=0, help="default: a free port")
     parser.add_argument("--cache-url", default="", help="e.g. redis://127.0.0.1:6379/5")
     parser.add_argument("--only", default="", help="comma-separated endpoint names")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="measure every endpoint this many times, in turn, and report the median round: "
+        "a shared machine's speed drifts within a run, and the comparisons are ratios",
+    )
     parser.add_argument(
         "--jobs", type=int, default=2, help="parallel generate_archive runs (PostgreSQL)"
     )
@@ -400,8 +408,28 @@ def measure(args, base: str, name: str, path: str, headers: dict[str, str], scri
     return result
 
 
-def print_table(results: list[Result], counts: dict[str, str], articles: int) -> None:
-    print(f"\n{articles} articles · gunicorn 2 workers · wrk, see the command line for the load\n")
+def median_round(measured: list[Result]) -> Result:
+    """The round with the median throughput (its p50 and p95 with it); notes kept."""
+    loaded = sorted((r for r in measured if r.requests), key=lambda r: r.rps)
+    if not loaded:
+        return measured[0]
+    middle = loaded[len(loaded) // 2]
+    rates = ", ".join(f"{r.rps:.0f}" for r in measured if r.requests)
+    if len(loaded) > 1:
+        middle.note = f"req/s by round: {rates} {middle.note}".strip()
+    return middle
+
+
+def print_table(
+    results: list[Result],
+    counts: dict[str, str],
+    articles: int,
+    rounds: dict[str, list[Result]] | None = None,
+) -> None:
+    print(
+        f"\n{articles} articles · gunicorn 2 workers · wrk, see the command line for the load; "
+        "each row is the median of its rounds\n"
+    )
     header = (
         f"{'endpoint':36} {'p50 ms':>8} {'p95 ms':>8} {'req/s':>8} {'queries 10/100':>15}  note"
     )
@@ -421,6 +449,16 @@ def print_table(results: list[Result], counts: dict[str, str], articles: int) ->
     by_name = {r.name: r for r in results if r.requests}
 
     def ratio(a: str, b: str, attr: str) -> str:
+        """The median over rounds of a/b measured in the same round (and the range)."""
+        pairs = list(zip((rounds or {}).get(a, []), (rounds or {}).get(b, []), strict=False))
+        found = sorted(
+            getattr(x, attr) / getattr(y, attr)
+            for x, y in pairs
+            if x.requests and y.requests and getattr(y, attr)
+        )
+        if found:
+            spread = f" (rounds: {found[0]:.2f}–{found[-1]:.2f})" if len(found) > 1 else ""
+            return f"{found[len(found) // 2]:.2f}{spread}"
         if a in by_name and b in by_name and getattr(by_name[b], attr):
             return f"{getattr(by_name[a], attr) / getattr(by_name[b], attr):.2f}"
         return "n/a"
@@ -488,17 +526,23 @@ def main() -> None:
     static_root = tempfile.mkdtemp(prefix="bench-static-")
     server = start_server(args, env, port, static_root)
     only = {name.strip() for name in args.only.split(",") if name.strip()}
-    results = []
+    selected = []
+    for name, path, headers in endpoints(targets):
+        if only and not any(o in name for o in only):
+            continue
+        if headers.pop("admin", None):
+            headers = {**headers, "Cookie": f"sessionid={cookie}"}
+        selected.append((name, path, headers))
+    rounds: dict[str, list[Result]] = {name: [] for name, _, _ in selected}
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(WRK_REPORT)
     try:
-        for name, path, headers in endpoints(targets):
-            if only and not any(o in name for o in only):
-                continue
-            if headers.pop("admin", None):
-                headers = {**headers, "Cookie": f"sessionid={cookie}"}
-            log(f"{name}: {path}")
-            results.append(measure(args, base, name, path, dict(headers), script.name))
+        # Round after round over every endpoint, so that a drift in the machine's speed
+        # touches the baseline and the endpoints compared with it alike.
+        for round_number in range(1, max(1, args.rounds) + 1):
+            for name, path, headers in selected:
+                log(f"round {round_number}/{args.rounds} {name}: {path}")
+                rounds[name].append(measure(args, base, name, path, dict(headers), script.name))
     except KeyboardInterrupt:
         log("interrupted: the table has what was measured so far")
     finally:
@@ -506,7 +550,8 @@ def main() -> None:
         server.wait(timeout=30)
         os.unlink(script.name)
         shutil.rmtree(static_root, ignore_errors=True)
-    print_table(results, counts, articles)
+    results = [median_round(measured) for measured in rounds.values() if measured]
+    print_table(results, counts, articles, rounds)
 
 
 if __name__ == "__main__":
