@@ -196,14 +196,15 @@ class ArchiveViewSet(ArchiveViewMixin, viewsets.ReadOnlyModelViewSet):
             return self.list_serializer_class
         return self.detail_serializer_class
 
-    def redaction_article_ids(self, objects) -> set[int | None]:
-        """The articles whose withheld names the serialised `objects` need (see Redactor)."""
-        return set()
-
-    def linked_rows(self, objects) -> tuple[list[Article], list[Testimony]]:
-        """The articles and testimonies among (or inside) `objects` whose places and tags the
-        serialisers show (see selectors.attach_links)."""
+    def page_rows(self, objects) -> tuple[list[Article], list[Testimony]]:
+        """The articles and testimonies among (or inside) the serialised `objects`: their
+        places and tags (selectors.attach_links) and the names withheld in their articles
+        (Redactor) are loaded for them all at once."""
         return [], []
+
+    def redaction_article_ids(self, articles, testimonies) -> set[int | None]:
+        """The articles whose withheld names these rows need (see Redactor)."""
+        return {a.pk for a in articles} | {t.article_id for t in testimonies}
 
     def get_serializer_context(self):
         context = super().get_serializer_context()
@@ -216,8 +217,8 @@ class ArchiveViewSet(ArchiveViewMixin, viewsets.ReadOnlyModelViewSet):
             objects = instance if isinstance(instance, list | tuple) else [instance]
             # One batch of names, and of places and tags, for the whole page rather than
             # queries per object.
-            self.redactor.load(self.redaction_article_ids(objects))
-            articles, testimonies = self.linked_rows(objects)
+            articles, testimonies = self.page_rows(objects)
+            self.redactor.load(self.redaction_article_ids(articles, testimonies))
             if articles or testimonies:
                 selectors.attach_links(articles=articles, testimonies=testimonies)
         return super().get_serializer(*args, **kwargs)
@@ -361,10 +362,7 @@ class ArticleViewSet(ArchiveViewSet):
             return serializers.NinjsArticleSerializer
         return super().get_serializer_class()
 
-    def redaction_article_ids(self, articles) -> set[int]:
-        return {article.pk for article in articles}
-
-    def linked_rows(self, articles) -> tuple[list[Article], list[Testimony]]:
+    def page_rows(self, articles) -> tuple[list[Article], list[Testimony]]:
         testimonies = [t for a in articles for t in getattr(a, "visible_testimonies", ())]
         return list(articles), testimonies
 
@@ -459,10 +457,7 @@ class TestimonyViewSet(ArchiveViewSet):
     def get_queryset(self):
         return selectors.testimony_list(user=self.request.user)
 
-    def redaction_article_ids(self, testimonies) -> set[int]:
-        return {testimony.article_id for testimony in testimonies}
-
-    def linked_rows(self, testimonies) -> tuple[list[Article], list[Testimony]]:
+    def page_rows(self, testimonies) -> tuple[list[Article], list[Testimony]]:
         return [], list(testimonies)
 
     def get_renderers(self):
@@ -554,14 +549,13 @@ class CollectionViewSet(ArchiveViewSet):
             return selectors.collection_detail(user=self.request.user)
         return selectors.collection_list(user=self.request.user)
 
-    def redaction_article_ids(self, collections) -> set[int | None]:
-        ids: set[int | None] = {selectors.Redactor.NO_ARTICLE}
-        for collection in collections:
-            for item in getattr(collection, "visible_items", ()):
-                ids.add(item.article_id or item.testimony.article_id)
-        return ids
+    def redaction_article_ids(self, articles, testimonies) -> set[int | None]:
+        # A collection's own texts belong to no article: the names withheld everywhere.
+        return {selectors.Redactor.NO_ARTICLE} | super().redaction_article_ids(
+            articles, testimonies
+        )
 
-    def linked_rows(self, collections) -> tuple[list[Article], list[Testimony]]:
+    def page_rows(self, collections) -> tuple[list[Article], list[Testimony]]:
         items = [item for c in collections for item in getattr(c, "visible_items", ())]
         return (
             [item.article for item in items if item.article is not None],

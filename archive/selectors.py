@@ -92,21 +92,7 @@ def attributable_testimonies(user: User) -> TestimonyQuerySet:
     return testimonies.filter(TestimonyQuerySet.identified_q())
 
 
-def testimony_list(*, user: User) -> TestimonyQuerySet:
-    return (
-        Testimony.objects.visible_to(user)
-        .select_related("speaker", "place", "article", "article__source")
-        .annotate(
-            is_identified=identified_expression(),
-            date_sort=Coalesce("article__published_on", Value(UNDATED)),
-        )
-        # Only what the serialisers show: a testimony shows its article as a reference (slug,
-        # headline, date), and its editorial fields (protection reasons, notes) and
-        # timestamps were most of the bytes fetched and of the values parsed per row.
-        .only(*TESTIMONY_COLUMNS)
-    )
-
-
+# What a testimony's serialisers show, and so all its list query loads.
 TESTIMONY_COLUMNS = (
     "uid",
     "article_id",
@@ -131,6 +117,21 @@ TESTIMONY_COLUMNS = (
     "article__source__slug",
     "article__source__name",
 )
+
+
+def testimony_list(*, user: User) -> TestimonyQuerySet:
+    return (
+        Testimony.objects.visible_to(user)
+        .select_related("speaker", "place", "article", "article__source")
+        .annotate(
+            is_identified=identified_expression(),
+            date_sort=Coalesce("article__published_on", Value(UNDATED)),
+        )
+        # Only what the serialisers show: a testimony shows its article as a reference (slug,
+        # headline, date), and its editorial fields (protection reasons, notes) and
+        # timestamps were most of the bytes fetched and of the values parsed per row.
+        .only(*TESTIMONY_COLUMNS)
+    )
 
 
 def testimony_detail(*, user: User) -> TestimonyQuerySet:
