@@ -12,7 +12,9 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+
+from archive.precompiled import Ids, InIds, PrecompiledQuery
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -159,23 +161,32 @@ def withheld_names(article_ids: Iterable[int]) -> dict[int, frozenset[str]]:
     of articles, and bounded by the speakers of these articles: a protected person's name is
     not looked for in articles that do not quote them.
     """
-    from archive.models import Testimony
-
     article_ids = list(article_ids)
     quoted: dict[int, set[str]] = {article_id: set() for article_id in article_ids}
-    # One query: each withheld speaker's name with each of its variants (a LEFT JOIN, so a
-    # speaker without variants still gives a row, with None).
-    for article_id, name, variant in (
-        Testimony.objects.filter(
-            Q(article_id__in=article_ids, speaker__isnull=False) & ~TestimonyQuerySet.identified_q()
-        )
-        .order_by()
-        .values_list("article_id", "speaker__name", "speaker__name_variants__name")
-    ):
+    for article_id, name, variant in _WITHHELD_SPEAKERS.rows(articles=article_ids):
         quoted[article_id].add(name)
         if variant is not None:
             quoted[article_id].add(variant)
     return {article_id: _with_words(names) for article_id, names in quoted.items()}
+
+
+def _withheld_speakers(articles: Ids) -> models.QuerySet:
+    from archive.models import Testimony
+
+    # Each withheld speaker's name with each of its variants (a LEFT JOIN, so a speaker
+    # without variants still gives a row, with None).
+    return (
+        Testimony.objects.filter(
+            InIds(F("article_id"), articles),
+            Q(speaker__isnull=False) & ~TestimonyQuerySet.identified_q(),
+        )
+        .order_by()
+        .values_list("article_id", "speaker__name", "speaker__name_variants__name")
+    )
+
+
+# Asked for every page the API serves: compiled once (see archive.precompiled).
+_WITHHELD_SPEAKERS = PrecompiledQuery(_withheld_speakers, "articles")
 
 
 def _with_words(names: set[str]) -> frozenset[str]:

@@ -45,6 +45,7 @@ from archive.models import (
     Testimony,
     TestimonyStatus,
 )
+from archive.precompiled import Ids, InIds, PrecompiledQuery
 from archive.querysets import (
     WITHHELD_MASK,
     TestimonyQuerySet,
@@ -241,6 +242,39 @@ class Link(NamedTuple):
     name: str
 
 
+_LINK_RELATIONS = (
+    # (kind, through model, owner column, target, whose ids)
+    ("article-place", Article.places.through, "article_id", "place", "articles"),
+    ("article-tag", Article.tags.through, "article_id", "tag", "articles"),
+    ("testimony-tag", Testimony.tags.through, "testimony_id", "tag", "testimonies"),
+)
+
+
+def _links_query(**ids: Ids) -> models.QuerySet:
+    parts = [
+        through.objects.filter(InIds(F(owner), ids[whose]))
+        .annotate(
+            link_kind=Value(kind, output_field=models.CharField()),
+            link_owner=F(owner),
+            link_slug=F(f"{target}__slug"),
+            link_name=F(f"{target}__name"),
+        )
+        .values_list("link_kind", "link_owner", "link_slug", "link_name")
+        for kind, through, owner, target, whose in _LINK_RELATIONS
+        if whose in ids
+    ]
+    combined = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+    return combined.order_by("link_name", "link_slug")
+
+
+# The links of articles, of testimonies, or of both (a collection): compiled once each.
+_LINKS = {
+    (True, False): PrecompiledQuery(_links_query, "articles"),
+    (False, True): PrecompiledQuery(_links_query, "testimonies"),
+    (True, True): PrecompiledQuery(_links_query, "articles", "testimonies"),
+}
+
+
 def attach_links(
     *, articles: Iterable[Article] = (), testimonies: Iterable[Testimony] = ()
 ) -> None:
@@ -252,27 +286,15 @@ def attach_links(
     page together, for two columns of each.
     """
     articles, testimonies = list(articles), list(testimonies)
-    relations = (
-        ("article-place", Article.places.through, "article_id", "place", articles),
-        ("article-tag", Article.tags.through, "article_id", "tag", articles),
-        ("testimony-tag", Testimony.tags.through, "testimony_id", "tag", testimonies),
-    )
-    parts = [
-        through.objects.filter(**{f"{owner}__in": {row.pk for row in rows}})
-        .annotate(
-            link_kind=Value(kind, output_field=models.CharField()),
-            link_owner=F(owner),
-            link_slug=F(f"{target}__slug"),
-            link_name=F(f"{target}__name"),
-        )
-        .values_list("link_kind", "link_owner", "link_slug", "link_name")
-        for kind, through, owner, target, rows in relations
-        if rows
-    ]
     found: dict[tuple[str, int], list[Link]] = {}
-    if parts:
-        combined = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
-        for kind, owner, slug, name in combined.order_by("link_name", "link_slug"):
+    if articles or testimonies:
+        query = _LINKS[bool(articles), bool(testimonies)]
+        ids = {
+            name: {row.pk for row in rows}
+            for name, rows in (("articles", articles), ("testimonies", testimonies))
+            if rows
+        }
+        for kind, owner, slug, name in query.rows(**ids):
             found.setdefault((kind, owner), []).append(Link(slug, name))
     for article in articles:
         article.place_links = found.get(("article-place", article.pk), [])

@@ -11,7 +11,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.test.utils import CaptureQueriesContext
 
@@ -20,25 +19,6 @@ from newsroom.routers import REPLICA_DB_ALIAS, PrimaryReplicaRouter
 from tests.factories import ArticleFactory
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture
-def replica(transactional_db):
-    """A `replica` alias that reads the (committed) test database through its own connection."""
-    connections.settings[REPLICA_DB_ALIAS] = {
-        **connections[DEFAULT_DB_ALIAS].settings_dict,
-        "TEST": {"MIRROR": DEFAULT_DB_ALIAS},
-    }
-    connection = connections[REPLICA_DB_ALIAS]
-    # Connect explicitly: Django's test case only lets the aliases it was set up with connect on
-    # demand, and this alias exists for this test only.
-    connection.connect()
-    try:
-        yield connection
-    finally:
-        connections[REPLICA_DB_ALIAS].close()
-        del connections[REPLICA_DB_ALIAS]
-        del connections.settings[REPLICA_DB_ALIAS]
 
 
 def test_without_a_replica_reads_and_writes_go_to_the_primary():
