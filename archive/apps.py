@@ -11,3 +11,12 @@ class ArchiveConfig(AppConfig):
         from archive import signals
 
         signals.connect()
+
+        # Functions the SQLite search triggers call (see archive/search/schema.py).
+        from django.db.backends.signals import connection_created
+
+        from archive.search.schema import register_sqlite_functions
+
+        connection_created.connect(
+            register_sqlite_functions, dispatch_uid="archive-sqlite-functions"
+        )

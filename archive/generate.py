@@ -9,7 +9,8 @@ a realistic vocabulary. Every testimony is built *into* its article's body as it
 Speed: rows are produced as plain tuples and written per chunk of articles. On PostgreSQL they
 go through COPY (psycopg 3), with primary keys reserved from the sequences beforehand so that
 children can point at their parents without a round trip; elsewhere (SQLite) through
-`bulk_create`. Row-level triggers (the raw-capture guard, search vectors) fire in both cases.
+`bulk_create`. The triggers (the raw-capture guard, search vectors, the public copies of
+articles with a restricted passage) fire in both cases.
 
 The generated rows bypass the services on purpose: a million `article_create` calls would take
 hours, and the generator builds only what the services would accept (quotes equal to their

@@ -569,3 +569,112 @@ def test_the_publics_testimony_query_is_answered_by_its_own_index(db):
         cursor.execute("EXPLAIN " + sql, params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "archive_testimony_public_gin" in plan, plan
+
+
+# --- What only a restricted passage says (the public copy of an article) --------------------
+
+
+def _hidden_passage_archive():
+    article = ArticleFactory(
+        slug="hidden",
+        body="The mayor spoke at noon. “Zyrkonia is where my son hides,” she said. Shelling.",
+    )
+    testimony = TestimonyFactory(
+        article=article, visibility=Visibility.RESTRICTED, protection_reason="Her son's safety."
+    )
+    assert testimony.quote == "Zyrkonia is where my son hides,"
+    return article, testimony
+
+
+def _slugs(client, q):
+    return [hit["slug"] for hit in get(client, q=q, type="article")["results"]]
+
+
+def test_words_only_a_restricted_passage_holds_do_not_find_its_article(db, anonymous, staff):
+    _hidden_passage_archive()
+
+    assert get(anonymous, q="Zyrkonia")["count"] == 0
+    assert get(anonymous, q="mayor hides")["count"] == 0
+    # What the public reads still finds it; staff read everything.
+    assert _slugs(anonymous, "mayor shelling") == ["hidden"]
+    assert _slugs(staff, "Zyrkonia") == ["hidden"]
+    # The article list's q= follows the same rule.
+    assert anonymous.get("/api/v1/articles/", {"q": "Zyrkonia"}).json()["results"] == []
+
+
+def test_the_public_copy_follows_visibility_protection_and_deletion(db, anonymous):
+    _article, testimony = _hidden_passage_archive()
+    assert _slugs(anonymous, "Zyrkonia") == []
+
+    # Plain UPDATEs: the triggers, not the services, keep the index in step.
+    Testimony.objects.filter(pk=testimony.pk).update(visibility=Visibility.PUBLIC)
+    assert _slugs(anonymous, "Zyrkonia") == ["hidden"]
+
+    Person.objects.filter(pk=testimony.speaker_id).update(
+        protection_level="restricted", protection_reason="Lives under occupation."
+    )
+    assert _slugs(anonymous, "Zyrkonia") == []
+
+    Person.objects.filter(pk=testimony.speaker_id).update(
+        protection_level="public", protection_reason=""
+    )
+    assert _slugs(anonymous, "Zyrkonia") == ["hidden"]
+
+    Testimony.objects.filter(pk=testimony.pk).update(visibility=Visibility.RESTRICTED)
+    assert _slugs(anonymous, "Zyrkonia") == []
+    Testimony.objects.filter(pk=testimony.pk).delete()
+    assert _slugs(anonymous, "Zyrkonia") == ["hidden"]
+
+
+def test_an_edited_body_is_read_again_for_the_public_copy(db, anonymous):
+    article, testimony = _hidden_passage_archive()
+    # The passage moves; the words outside it change.
+    body = "Drones at dawn. “Zyrkonia is where my son hides,” she said. Shelling."
+    start = body.index("Zyrkonia")
+    Article.objects.filter(pk=article.pk).update(body=body)
+    Testimony.objects.filter(pk=testimony.pk).update(start=start, end=start + 31)
+
+    assert _slugs(anonymous, "drones") == ["hidden"]
+    assert _slugs(anonymous, "mayor") == []
+    assert _slugs(anonymous, "Zyrkonia") == []
+
+
+def test_rebuilding_the_index_restores_the_public_copy(db, anonymous):
+    _hidden_passage_archive()
+    from archive.search import schema
+
+    with connection.cursor() as cursor:
+        table = (
+            "archive_article_public_search"
+            if connection.vendor == "postgresql"
+            else "archive_article_public_fts"
+        )
+        cursor.execute(f"DELETE FROM {table}")
+    assert _slugs(anonymous, "Zyrkonia") == ["hidden"]  # the lost copy: a leak
+
+    call_command("rebuild_search_index", verbosity=0)
+    assert _slugs(anonymous, "Zyrkonia") == []
+    schema.rebuild(connection)
+    assert _slugs(anonymous, "Zyrkonia") == []
+
+
+def test_generated_rows_get_a_public_copy(db, anonymous):
+    from archive.generate import generate_archive
+
+    generate_archive(articles=30, seed=5, batch_size=10, using="default", progress=lambda n: None)
+    hidden = list(
+        Testimony.objects.filter(TestimonyQuerySet.restricted_q())
+        .filter(article__status=Status.PUBLISHED)
+        .values_list("article_id", "quote")
+    )
+    assert hidden
+    from archive.search import schema
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT article_id FROM archive_article_public_search")
+        else:
+            cursor.execute("SELECT rowid FROM archive_article_public_fts")
+        copies = {row[0] for row in cursor.fetchall()}
+    assert {article_id for article_id, _ in hidden} <= copies
+    assert schema.public_body("abcdef", "[[1, 3]]") == "a  def"

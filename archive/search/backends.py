@@ -115,6 +115,11 @@ class Backend:
     def text_rank(self, queryset: QuerySet, prepared):
         raise NotImplementedError
 
+    def as_read_by_public(self, prepared):
+        """The query restricted to articles as the public reads them: a word that only a
+        restricted passage holds does not match."""
+        return None if prepared is None else PublicArticleQuery(prepared)
+
     def name_matches(self, field: str, word: str, *, exact: bool = False) -> Q:
         """Names (in `field`) that contain `word`: as a whole word, or, unless `exact`, a word
         like it where the database can tell (PostgreSQL's pg_trgm)."""
@@ -147,6 +152,11 @@ class Backend:
                 output_field=FloatField(),
             )
         return queryset.filter(condition).annotate(search_rank=rank)
+
+
+class PublicArticleQuery(str):
+    """A prepared query (its text) that an article must also match as the public reads it,
+    with its restricted passages masked (see schema.PG_PUBLIC_ARTICLE_CREATE)."""
 
 
 class PublicTestimonyQuery(str):
@@ -204,13 +214,33 @@ class PostgresBackend(Backend):
         return f'"{table}"."search_document"'
 
     def text_match(self, queryset: QuerySet, prepared: str) -> Q:
-        document = self._document(_table(queryset), prepared)
+        table = _table(queryset)
+        document = self._document(table, prepared)
+        if isinstance(prepared, PublicArticleQuery):
+            # The article index answers first; the public copy (a row only for articles with
+            # a restricted passage) is then looked up by key for the rows it returned.
+            return Q(
+                RawSQL(
+                    f"{document} @@ %s::tsquery AND NOT EXISTS (SELECT 1 FROM "
+                    f'archive_article_public_search p WHERE p.article_id = "{table}"."id" '
+                    "AND NOT p.document @@ %s::tsquery)",
+                    (str(prepared), str(prepared)),
+                    output_field=BooleanField(),
+                )
+            )
         return Q(
             RawSQL(f"{document} @@ %s::tsquery", (str(prepared),), output_field=BooleanField())
         )
 
     def text_rank(self, queryset: QuerySet, prepared: str):
-        document = self._document(_table(queryset), prepared)
+        table = _table(queryset)
+        document = self._document(table, prepared)
+        if isinstance(prepared, PublicArticleQuery):
+            # Ranked on what the public reads: hidden words must not move an article up.
+            document = (
+                "COALESCE((SELECT p.document FROM archive_article_public_search p "
+                f'WHERE p.article_id = "{table}"."id"), {document})'
+            )
         # Normalisation 1: divide by 1 + log(length), so a long article does not outrank a
         # short quote only by being long.
         return RawSQL(
@@ -271,17 +301,31 @@ class SqliteBackend(Backend):
 
     def text_match(self, queryset: QuerySet, prepared: str) -> Q:
         fts = _table(queryset) + "_fts"
+        if isinstance(prepared, PublicArticleQuery):
+            # Every match, except the articles whose public copy exists and does not match.
+            public = "archive_article_public_fts"
+            return Q(
+                pk__in=RawSQL(
+                    f"SELECT rowid FROM {fts} WHERE {fts} MATCH %s EXCEPT "
+                    f"SELECT rowid FROM {public} WHERE rowid NOT IN "
+                    f"(SELECT rowid FROM {public} WHERE {public} MATCH %s)",
+                    (str(prepared), str(prepared)),
+                )
+            )
         return Q(pk__in=RawSQL(f"SELECT rowid FROM {fts} WHERE {fts} MATCH %s", (prepared,)))
 
     def text_rank(self, queryset: QuerySet, prepared: str):
         table = _table(queryset)
         fts = table + "_fts"
         weights = ", ".join(str(w) for w in self.weights[table])
-        # bm25 is lower-is-better; negated so that, as on PostgreSQL, higher is better.
+        # bm25 is lower-is-better; negated so that, as on PostgreSQL, higher is better. An
+        # article's public copy is not ranked here: bm25 weighs a word by how rare it is in
+        # the table, and the public copies are a handful of rows, which ranked every such
+        # article last. (PostgreSQL's ts_rank reads the row alone and ranks the public copy.)
         return RawSQL(
             f"(SELECT -bm25({fts}, {weights}) FROM {fts} "
             f'WHERE {fts} MATCH %s AND {fts}.rowid = "{table}"."id")',
-            (prepared,),
+            (str(prepared),),
             output_field=FloatField(),
         )
 

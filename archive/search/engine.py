@@ -257,6 +257,10 @@ def matching(
         # The public may not read the context of a testimony whose speaker is withheld, so
         # it must not match on it either: the public's query leaves context out entirely.
         prepared = backend.without_context(prepared)
+    if queryset.model is Article and not can_see_unpublished(user):
+        # The public reads an article with its restricted passages masked: a word only such
+        # a passage holds must not find it (the hit alone would tell what the passage says).
+        prepared = backend.as_read_by_public(prepared)
     if queryset.model is Testimony:
         by_speaker = _testimonies_by_speaker(backend, parsed, user)
         if by_speaker:

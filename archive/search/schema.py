@@ -17,6 +17,10 @@ SQLite: FTS5 tables `archive_article_fts` (headline, standfirst, body) and
 `archive_testimony_fts` (quote, context, place) whose rowid is the row's id, with the porter
 stemmer over unicode61 (diacritics removed).
 
+Both: the articles that have a restricted testimony's passage also get a public copy of their
+text with those passages blanked, which a public query must match too (see
+PG_PUBLIC_ARTICLE_CREATE, migration 0010).
+
 The indexed text of a testimony is its quote, context and place name: never its speaker's
 name, which is matched separately through the ORM under `TestimonyQuerySet.identified_q`.
 The public's queries leave the context out (weight B, through an index on the document
@@ -25,6 +29,8 @@ withheld.
 """
 
 from __future__ import annotations
+
+import json
 
 # --- PostgreSQL ------------------------------------------------------------------------------
 
@@ -161,6 +167,156 @@ PG_PUBLIC_INDEX_CREATE = (
 )
 PG_PUBLIC_INDEX_DROP = "DROP INDEX IF EXISTS archive_testimony_public_gin"
 
+# --- What the public may match of an article ------------------------------------------------
+#
+# The public reads an article with the passages of its restricted testimonies masked, so it must
+# not find the article by words only those passages hold (a hit would tell what they say). For
+# every article with such a passage, a second index holds its text as the public reads it (the
+# passages blanked, same length); a public query must match there too. Articles without one, most
+# of them, have no row and cost nothing. Restricted is `TestimonyQuerySet.restricted_q`: the
+# testimony is, or its speaker's protection level is, whatever the testimony's status. Kept by
+# triggers, as the rest of the index, when a testimony is written or deleted, when an article's
+# text changes, and when a person's protection level does.
+
+RESTRICTED_SQL = "({t}.visibility = 'restricted' OR {p}.protection_level = 'restricted')"
+
+
+def _restricted(t: str, p: str) -> str:
+    return RESTRICTED_SQL.format(t=t, p=p)
+
+
+PG_PUBLIC_ARTICLE_CREATE = f"""
+CREATE TABLE archive_article_public_search (
+    article_id bigint PRIMARY KEY,
+    document tsvector NOT NULL
+);
+CREATE INDEX archive_article_public_search_gin
+    ON archive_article_public_search USING gin (document);
+
+-- The body with every restricted passage blanked (offsets are in characters, as in Python).
+CREATE FUNCTION archive_public_body(aid bigint, body text) RETURNS text AS $$
+DECLARE
+    span record;
+    result text := body;
+BEGIN
+    FOR span IN
+        SELECT t.start, t."end" FROM archive_testimony t
+        LEFT JOIN archive_person p ON p.id = t.speaker_id
+        WHERE t.article_id = aid AND {_restricted("t", "p")} AND t."end" > t.start
+    LOOP
+        result := overlay(result PLACING repeat(' ', span."end" - span.start)
+                          FROM span.start + 1 FOR span."end" - span.start);
+    END LOOP;
+    RETURN result;
+END;
+$$ LANGUAGE plpgsql STABLE;
+
+CREATE FUNCTION archive_refresh_public_search(ids bigint[]) RETURNS void AS $$
+    DELETE FROM archive_article_public_search WHERE article_id = ANY(ids);
+    INSERT INTO archive_article_public_search (article_id, document)
+    SELECT a.id, archive_article_document(
+        a.language, a.headline, a.standfirst, archive_public_body(a.id, a.body))
+    FROM archive_article a
+    WHERE a.id = ANY(ids) AND EXISTS (
+        SELECT 1 FROM archive_testimony t LEFT JOIN archive_person p ON p.id = t.speaker_id
+        WHERE t.article_id = a.id AND {_restricted("t", "p")});
+$$ LANGUAGE sql;
+
+-- Statement-level, with transition tables: a bulk insert of testimonies refreshes each
+-- affected article once, and only articles with a restricted passage among the rows.
+CREATE FUNCTION archive_testimony_public_trigger() RETURNS trigger AS $$
+BEGIN
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        PERFORM archive_refresh_public_search(ARRAY(
+            SELECT DISTINCT n.article_id FROM new_rows n
+            LEFT JOIN archive_person p ON p.id = n.speaker_id WHERE {_restricted("n", "p")}));
+    END IF;
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        PERFORM archive_refresh_public_search(ARRAY(
+            SELECT DISTINCT o.article_id FROM old_rows o
+            LEFT JOIN archive_person p ON p.id = o.speaker_id WHERE {_restricted("o", "p")}));
+    END IF;
+    RETURN NULL;
+END;
+$$ LANGUAGE plpgsql;
+CREATE TRIGGER archive_testimony_public_insert AFTER INSERT ON archive_testimony
+REFERENCING NEW TABLE AS new_rows
+FOR EACH STATEMENT EXECUTE FUNCTION archive_testimony_public_trigger();
+CREATE TRIGGER archive_testimony_public_update AFTER UPDATE ON archive_testimony
+REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+FOR EACH STATEMENT EXECUTE FUNCTION archive_testimony_public_trigger();
+CREATE TRIGGER archive_testimony_public_delete AFTER DELETE ON archive_testimony
+REFERENCING OLD TABLE AS old_rows
+FOR EACH STATEMENT EXECUTE FUNCTION archive_testimony_public_trigger();
+
+CREATE FUNCTION archive_article_public_trigger() RETURNS trigger AS $$
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        DELETE FROM archive_article_public_search WHERE article_id = OLD.id;
+    ELSE
+        PERFORM archive_refresh_public_search(ARRAY[NEW.id]);
+    END IF;
+    RETURN NULL;
+END;
+$$ LANGUAGE plpgsql;
+CREATE TRIGGER archive_article_public_update
+AFTER UPDATE OF headline, standfirst, body, language ON archive_article
+FOR EACH ROW WHEN (OLD.headline IS DISTINCT FROM NEW.headline
+                   OR OLD.standfirst IS DISTINCT FROM NEW.standfirst
+                   OR OLD.body IS DISTINCT FROM NEW.body
+                   OR OLD.language IS DISTINCT FROM NEW.language)
+EXECUTE FUNCTION archive_article_public_trigger();
+CREATE TRIGGER archive_article_public_delete AFTER DELETE ON archive_article
+FOR EACH ROW EXECUTE FUNCTION archive_article_public_trigger();
+
+-- Not a foreign key: Django's test flush truncates archive_article without CASCADE.
+CREATE FUNCTION archive_article_public_truncate() RETURNS trigger AS $$
+BEGIN
+    TRUNCATE archive_article_public_search;
+    RETURN NULL;
+END;
+$$ LANGUAGE plpgsql;
+CREATE TRIGGER archive_article_public_truncate AFTER TRUNCATE ON archive_article
+FOR EACH STATEMENT EXECUTE FUNCTION archive_article_public_truncate();
+
+CREATE FUNCTION archive_person_public_trigger() RETURNS trigger AS $$
+BEGIN
+    PERFORM archive_refresh_public_search(ARRAY(
+        SELECT DISTINCT t.article_id FROM archive_testimony t
+        JOIN new_rows n ON n.id = t.speaker_id JOIN old_rows o ON o.id = n.id
+        WHERE o.protection_level IS DISTINCT FROM n.protection_level));
+    RETURN NULL;
+END;
+$$ LANGUAGE plpgsql;
+CREATE TRIGGER archive_person_public_update AFTER UPDATE ON archive_person
+REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+FOR EACH STATEMENT EXECUTE FUNCTION archive_person_public_trigger();
+"""
+
+PG_PUBLIC_ARTICLE_REBUILD = f"""
+SELECT archive_refresh_public_search(ARRAY(
+    SELECT t.article_id FROM archive_testimony t LEFT JOIN archive_person p ON p.id = t.speaker_id
+    WHERE {_restricted("t", "p")}
+    UNION SELECT article_id FROM archive_article_public_search));
+"""
+
+PG_PUBLIC_ARTICLE_DROP = """
+DROP TRIGGER IF EXISTS archive_person_public_update ON archive_person;
+DROP FUNCTION IF EXISTS archive_person_public_trigger();
+DROP TRIGGER IF EXISTS archive_article_public_truncate ON archive_article;
+DROP FUNCTION IF EXISTS archive_article_public_truncate();
+DROP TRIGGER IF EXISTS archive_article_public_delete ON archive_article;
+DROP TRIGGER IF EXISTS archive_article_public_update ON archive_article;
+DROP FUNCTION IF EXISTS archive_article_public_trigger();
+DROP TRIGGER IF EXISTS archive_testimony_public_delete ON archive_testimony;
+DROP TRIGGER IF EXISTS archive_testimony_public_update ON archive_testimony;
+DROP TRIGGER IF EXISTS archive_testimony_public_insert ON archive_testimony;
+DROP FUNCTION IF EXISTS archive_testimony_public_trigger();
+DROP FUNCTION IF EXISTS archive_refresh_public_search(bigint[]);
+DROP FUNCTION IF EXISTS archive_public_body(bigint, text);
+DROP TABLE IF EXISTS archive_article_public_search;
+"""
+
 PG_REBUILD = """
 UPDATE archive_article
 SET search_document = archive_article_document(language, headline, standfirst, body);
@@ -267,6 +423,149 @@ SQLITE_DROP = [
 ]
 
 
+# The public copy (see PG_PUBLIC_ARTICLE_CREATE): an FTS5 table with a row for each article
+# that has a restricted passage. SQLite's triggers cannot loop over the passages, so the
+# blanking is a function registered on every connection (`register_sqlite_functions`).
+SQLITE_PUBLIC_TABLE = (
+    "CREATE VIRTUAL TABLE IF NOT EXISTS archive_article_public_fts"
+    f" USING fts5(headline, standfirst, body, tokenize = '{SQLITE_TOKENIZE}')"
+)
+_SQLITE_HAS_RESTRICTED = f"""EXISTS (
+        SELECT 1 FROM archive_testimony t LEFT JOIN archive_person p ON p.id = t.speaker_id
+        WHERE t.article_id = a.id AND {_restricted("t", "p")})"""
+
+
+def _sqlite_insert_public(ids: str) -> str:
+    """An INSERT of the public copy of the articles, among those `ids` selects, that have a
+    restricted passage."""
+    return f"""INSERT INTO archive_article_public_fts(rowid, headline, standfirst, body)
+    SELECT a.id, a.headline, a.standfirst, archive_public_body(a.body, (
+        SELECT json_group_array(json_array(t.start, t."end")) FROM archive_testimony t
+        LEFT JOIN archive_person p ON p.id = t.speaker_id
+        WHERE t.article_id = a.id AND {_restricted("t", "p")}))
+    FROM archive_article a
+    WHERE a.id IN {ids} AND {_SQLITE_HAS_RESTRICTED}"""
+
+
+def _sqlite_refresh_public(ids: str) -> str:
+    """Statements that recompute the public copy of the articles whose ids `ids` selects."""
+    return f"""
+    DELETE FROM archive_article_public_fts WHERE rowid IN {ids};
+    {_sqlite_insert_public(ids)};"""
+
+
+def _sqlite_is_restricted(row: str) -> str:
+    return (
+        f"({row}.visibility = 'restricted' OR (SELECT protection_level FROM archive_person "
+        f"WHERE id = {row}.speaker_id) = 'restricted')"
+    )
+
+
+SQLITE_PUBLIC_TRIGGERS = {
+    "archive_testimony_public_insert": f"""
+AFTER INSERT ON archive_testimony WHEN {_sqlite_is_restricted("new")} BEGIN
+{_sqlite_refresh_public("(new.article_id)")}
+END""",
+    "archive_testimony_public_update": f"""
+AFTER UPDATE ON archive_testimony
+WHEN {_sqlite_is_restricted("old")} OR {_sqlite_is_restricted("new")} BEGIN
+{_sqlite_refresh_public("(old.article_id, new.article_id)")}
+END""",
+    "archive_testimony_public_delete": f"""
+AFTER DELETE ON archive_testimony WHEN {_sqlite_is_restricted("old")} BEGIN
+{_sqlite_refresh_public("(old.article_id)")}
+END""",
+    "archive_article_public_update": f"""
+AFTER UPDATE OF headline, standfirst, body, language ON archive_article BEGIN
+{_sqlite_refresh_public("(new.id)")}
+END""",
+    "archive_article_public_delete": """
+AFTER DELETE ON archive_article BEGIN
+    DELETE FROM archive_article_public_fts WHERE rowid = old.id;
+END""",
+    "archive_person_public_update": f"""
+AFTER UPDATE OF protection_level ON archive_person
+WHEN old.protection_level IS NOT new.protection_level BEGIN
+{_sqlite_refresh_public("(SELECT article_id FROM archive_testimony WHERE speaker_id = new.id)")}
+END""",
+}
+
+SQLITE_PUBLIC_REBUILD = [
+    "DELETE FROM archive_article_public_fts",
+    _sqlite_insert_public("(SELECT id FROM archive_article)"),
+]
+
+SQLITE_PUBLIC_DROP = [
+    *(f"DROP TRIGGER IF EXISTS {name}" for name in SQLITE_PUBLIC_TRIGGERS),
+    "DROP TABLE IF EXISTS archive_article_public_fts",
+]
+
+
+def public_body(body: str | None, spans: str | None) -> str | None:
+    """`body` with each (start, end) span of the JSON list `spans` blanked, same length."""
+    if not body or not spans:
+        return body
+    chars = list(body)
+    for start, end in json.loads(spans):
+        start, end = max(0, int(start)), min(len(chars), int(end))
+        chars[start:end] = " " * max(0, end - start)
+    return "".join(chars)
+
+
+def register_sqlite_functions(sender, connection, **kwargs) -> None:
+    """`connection_created` receiver: the functions the SQLite triggers call."""
+    if connection.vendor == "sqlite":
+        connection.connection.create_function(
+            "archive_public_body", 2, public_body, deterministic=True
+        )
+
+
+def sqlite_public_trigger_sql(name: str) -> str:
+    return f"CREATE TRIGGER IF NOT EXISTS {name}{SQLITE_PUBLIC_TRIGGERS[name]};"
+
+
+def create_public_article_index(connection) -> None:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(PG_PUBLIC_ARTICLE_CREATE)
+        elif connection.vendor == "sqlite":
+            cursor.execute(SQLITE_PUBLIC_TABLE)
+            for name in SQLITE_PUBLIC_TRIGGERS:
+                cursor.execute(sqlite_public_trigger_sql(name))
+    rebuild_public_article_index(connection)
+
+
+def drop_public_article_index(connection) -> None:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(PG_PUBLIC_ARTICLE_DROP)
+        elif connection.vendor == "sqlite":
+            for statement in SQLITE_PUBLIC_DROP:
+                cursor.execute(statement)
+
+
+def _has_public_article_index(cursor, vendor: str) -> bool:
+    if vendor == "postgresql":
+        cursor.execute("SELECT to_regclass('archive_article_public_search') IS NOT NULL")
+    else:
+        cursor.execute(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = %s",
+            ["archive_article_public_fts"],
+        )
+    return bool(cursor.fetchone()[0])
+
+
+def rebuild_public_article_index(connection) -> None:
+    with connection.cursor() as cursor:
+        if not _has_public_article_index(cursor, connection.vendor):
+            return  # its migration has not run (yet)
+        if connection.vendor == "postgresql":
+            cursor.execute(PG_PUBLIC_ARTICLE_REBUILD)
+        elif connection.vendor == "sqlite":
+            for statement in SQLITE_PUBLIC_REBUILD:
+                cursor.execute(statement)
+
+
 def sqlite_trigger_sql(name: str) -> str:
     return f"CREATE TRIGGER IF NOT EXISTS {name}{SQLITE_TRIGGERS[name]};"
 
@@ -296,7 +595,10 @@ def drop(connection) -> None:
 def missing_sqlite_triggers(cursor) -> list[str]:
     cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
     present = {row[0] for row in cursor.fetchall()}
-    return [name for name in SQLITE_TRIGGERS if name not in present]
+    expected = list(SQLITE_TRIGGERS)
+    if _has_public_article_index(cursor, "sqlite"):
+        expected += list(SQLITE_PUBLIC_TRIGGERS)
+    return [name for name in expected if name not in present]
 
 
 def ensure_sqlite_triggers(connection) -> list[str]:
@@ -312,7 +614,10 @@ def ensure_sqlite_triggers(connection) -> list[str]:
             return []  # the search migration has not run (yet)
         missing = missing_sqlite_triggers(cursor)
         for name in missing:
-            cursor.execute(sqlite_trigger_sql(name))
+            if name in SQLITE_PUBLIC_TRIGGERS:
+                cursor.execute(sqlite_public_trigger_sql(name))
+            else:
+                cursor.execute(sqlite_trigger_sql(name))
     if missing:
         rebuild(connection)
     return missing
@@ -326,3 +631,4 @@ def rebuild(connection) -> None:
         elif connection.vendor == "sqlite":
             for statement in SQLITE_REBUILD:
                 cursor.execute(statement)
+    rebuild_public_article_index(connection)
