@@ -218,12 +218,14 @@ class PostgresBackend(Backend):
         document = self._document(table, prepared)
         if isinstance(prepared, PublicArticleQuery):
             # The article index answers first; the public copy (a row only for articles with
-            # a restricted passage) is then looked up by key for the rows it returned.
+            # a restricted passage) is then looked up by key for the rows it returned. A scalar
+            # subquery, not NOT EXISTS: PostgreSQL turned that into an anti-join that tested
+            # every copy in the table (32k at 100k articles) on every search.
             return Q(
                 RawSQL(
-                    f"{document} @@ %s::tsquery AND NOT EXISTS (SELECT 1 FROM "
-                    f'archive_article_public_search p WHERE p.article_id = "{table}"."id" '
-                    "AND NOT p.document @@ %s::tsquery)",
+                    f"{document} @@ %s::tsquery AND COALESCE((SELECT p.document @@ %s::tsquery "
+                    f'FROM archive_article_public_search p WHERE p.article_id = "{table}"."id"), '
+                    "true)",
                     (str(prepared), str(prepared)),
                     output_field=BooleanField(),
                 )
