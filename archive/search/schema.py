@@ -31,6 +31,7 @@ withheld.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 
 # --- PostgreSQL ------------------------------------------------------------------------------
 
@@ -524,24 +525,28 @@ def sqlite_public_trigger_sql(name: str) -> str:
     return f"CREATE TRIGGER IF NOT EXISTS {name}{SQLITE_PUBLIC_TRIGGERS[name]};"
 
 
-def create_public_article_index(connection) -> None:
+def _execute(connection, *, postgresql: str, sqlite: Iterable[str]) -> None:
+    """Run the vendor's script: one multi-statement string on PostgreSQL (no parameters, so
+    no `%` is interpreted), statement by statement on SQLite."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute(PG_PUBLIC_ARTICLE_CREATE)
+            cursor.execute(postgresql)
         elif connection.vendor == "sqlite":
-            cursor.execute(SQLITE_PUBLIC_TABLE)
-            for name in SQLITE_PUBLIC_TRIGGERS:
-                cursor.execute(sqlite_public_trigger_sql(name))
+            for statement in sqlite:
+                cursor.execute(statement)
+
+
+def create_public_article_index(connection) -> None:
+    _execute(
+        connection,
+        postgresql=PG_PUBLIC_ARTICLE_CREATE,
+        sqlite=[SQLITE_PUBLIC_TABLE, *map(sqlite_public_trigger_sql, SQLITE_PUBLIC_TRIGGERS)],
+    )
     rebuild_public_article_index(connection)
 
 
 def drop_public_article_index(connection) -> None:
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(PG_PUBLIC_ARTICLE_DROP)
-        elif connection.vendor == "sqlite":
-            for statement in SQLITE_PUBLIC_DROP:
-                cursor.execute(statement)
+    _execute(connection, postgresql=PG_PUBLIC_ARTICLE_DROP, sqlite=SQLITE_PUBLIC_DROP)
 
 
 def _has_public_article_index(cursor, vendor: str) -> bool:
@@ -559,11 +564,7 @@ def rebuild_public_article_index(connection) -> None:
     with connection.cursor() as cursor:
         if not _has_public_article_index(cursor, connection.vendor):
             return  # its migration has not run (yet)
-        if connection.vendor == "postgresql":
-            cursor.execute(PG_PUBLIC_ARTICLE_REBUILD)
-        elif connection.vendor == "sqlite":
-            for statement in SQLITE_PUBLIC_REBUILD:
-                cursor.execute(statement)
+    _execute(connection, postgresql=PG_PUBLIC_ARTICLE_REBUILD, sqlite=SQLITE_PUBLIC_REBUILD)
 
 
 def sqlite_trigger_sql(name: str) -> str:
@@ -571,25 +572,16 @@ def sqlite_trigger_sql(name: str) -> str:
 
 
 def create(connection) -> None:
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # No parameters: the scripts contain several statements and literal `%`-free SQL.
-            cursor.execute(PG_CREATE)
-        elif connection.vendor == "sqlite":
-            for statement in SQLITE_TABLES:
-                cursor.execute(statement)
-            for name in SQLITE_TRIGGERS:
-                cursor.execute(sqlite_trigger_sql(name))
+    _execute(
+        connection,
+        postgresql=PG_CREATE,
+        sqlite=[*SQLITE_TABLES, *map(sqlite_trigger_sql, SQLITE_TRIGGERS)],
+    )
     rebuild(connection)
 
 
 def drop(connection) -> None:
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(PG_DROP)
-        elif connection.vendor == "sqlite":
-            for statement in SQLITE_DROP:
-                cursor.execute(statement)
+    _execute(connection, postgresql=PG_DROP, sqlite=SQLITE_DROP)
 
 
 def missing_sqlite_triggers(cursor) -> list[str]:
@@ -625,10 +617,5 @@ def ensure_sqlite_triggers(connection) -> list[str]:
 
 def rebuild(connection) -> None:
     """Recompute every row's index entry from the data (the triggers' job, done in bulk)."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(PG_REBUILD)
-        elif connection.vendor == "sqlite":
-            for statement in SQLITE_REBUILD:
-                cursor.execute(statement)
+    _execute(connection, postgresql=PG_REBUILD, sqlite=SQLITE_REBUILD)
     rebuild_public_article_index(connection)
