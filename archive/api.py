@@ -198,8 +198,8 @@ class ArchiveViewSet(ArchiveViewMixin, viewsets.ReadOnlyModelViewSet):
 
     def page_rows(self, objects) -> tuple[list[Article], list[Testimony]]:
         """The articles and testimonies among (or inside) the serialised `objects`: their
-        places and tags (selectors.attach_links) and the names withheld in their articles
-        (Redactor) are loaded for them all at once."""
+        places and tags, and the names withheld in their articles, are loaded for them all at
+        once (selectors.load_page)."""
         return [], []
 
     def redaction_article_ids(self, articles, testimonies) -> set[int | None]:
@@ -215,12 +215,15 @@ class ArchiveViewSet(ArchiveViewMixin, viewsets.ReadOnlyModelViewSet):
         if args:
             instance = args[0]
             objects = instance if isinstance(instance, list | tuple) else [instance]
-            # One batch of names, and of places and tags, for the whole page rather than
-            # queries per object.
+            # One query for the names, places and tags of the whole page rather than queries
+            # per object.
             articles, testimonies = self.page_rows(objects)
-            self.redactor.load(self.redaction_article_ids(articles, testimonies))
-            if articles or testimonies:
-                selectors.attach_links(articles=articles, testimonies=testimonies)
+            selectors.load_page(
+                articles=articles,
+                testimonies=testimonies,
+                redactor=self.redactor,
+                redacted=self.redaction_article_ids(articles, testimonies),
+            )
         return super().get_serializer(*args, **kwargs)
 
     @cached_property

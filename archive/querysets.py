@@ -162,31 +162,40 @@ def withheld_names(article_ids: Iterable[int]) -> dict[int, frozenset[str]]:
     not looked for in articles that do not quote them.
     """
     article_ids = list(article_ids)
-    quoted: dict[int, set[str]] = {article_id: set() for article_id in article_ids}
-    for article_id, name, variant in _WITHHELD_SPEAKERS.rows(articles=article_ids):
+    return withheld_names_from_rows(article_ids, _WITHHELD_SPEAKERS.rows(articles=article_ids))
+
+
+def withheld_names_from_rows(
+    article_ids: Iterable[int | None], rows: Iterable[tuple[int, str, str | None]]
+) -> dict[int | None, frozenset[str]]:
+    """`withheld_names` of these articles from the rows of `withheld_speakers`: (article id,
+    speaker name, one of its variants or None)."""
+    quoted: dict[int | None, set[str]] = {article_id: set() for article_id in article_ids}
+    for article_id, name, variant in rows:
         quoted[article_id].add(name)
         if variant is not None:
             quoted[article_id].add(variant)
     return {article_id: _with_words(names) for article_id, names in quoted.items()}
 
 
-def _withheld_speakers(articles: Ids) -> models.QuerySet:
+def withheld_speakers(articles: Ids | Iterable[int]) -> models.QuerySet:
+    """Testimonies of these articles whose speaker's name is withheld, joined to each of the
+    speaker's name variants (a LEFT JOIN: a speaker without variants still gives a row)."""
     from archive.models import Testimony
 
-    # Each withheld speaker's name with each of its variants (a LEFT JOIN, so a speaker
-    # without variants still gives a row, with None).
-    return (
-        Testimony.objects.filter(
-            InIds(F("article_id"), articles),
-            Q(speaker__isnull=False) & ~TestimonyQuerySet.identified_q(),
-        )
-        .order_by()
-        .values_list("article_id", "speaker__name", "speaker__name_variants__name")
-    )
+    return Testimony.objects.filter(
+        InIds(F("article_id"), articles),
+        Q(speaker__isnull=False) & ~TestimonyQuerySet.identified_q(),
+    ).order_by()
 
 
 # Asked for every page the API serves: compiled once (see archive.precompiled).
-_WITHHELD_SPEAKERS = PrecompiledQuery(_withheld_speakers, "articles")
+_WITHHELD_SPEAKERS = PrecompiledQuery(
+    lambda articles: withheld_speakers(articles).values_list(
+        "article_id", "speaker__name", "speaker__name_variants__name"
+    ),
+    "articles",
+)
 
 
 def _with_words(names: set[str]) -> frozenset[str]:

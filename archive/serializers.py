@@ -231,7 +231,7 @@ class TestimonySerializer(RedactedMixin, serializers.ModelSerializer):
     context = serializers.SerializerMethodField()
     identity_withheld = serializers.SerializerMethodField()
     place = PlaceSummarySerializer(read_only=True, allow_null=True)
-    # Attached by selectors.attach_links, which the views call for a whole page.
+    # Attached by selectors.load_page, which the views call for a whole page.
     tags = TagSummarySerializer(many=True, read_only=True, source="tag_links")
     article = ArticleReferenceSerializer(read_only=True)
     source = serializers.SerializerMethodField()
@@ -335,7 +335,7 @@ class ArticleListSerializer(RedactedMixin, serializers.ModelSerializer):
     url = HyperlinkedIdentityField(view_name="article-detail", lookup_field="slug")
     source = SourceSummarySerializer(read_only=True, allow_null=True)
     dateline_place = PlaceSummarySerializer(read_only=True, allow_null=True)
-    # Attached by selectors.attach_links, which the views call for a whole page.
+    # Attached by selectors.load_page, which the views call for a whole page.
     places = PlaceSummarySerializer(many=True, read_only=True, source="place_links")
     tags = TagSummarySerializer(many=True, read_only=True, source="tag_links")
 

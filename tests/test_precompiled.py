@@ -107,3 +107,43 @@ def test_precompiled_reads_follow_the_router(replica):
     assert on_replica.captured_queries == []
     assert any("ANY" in q["sql"] or "json_each" in q["sql"] for q in on_primary.captured_queries)
     assert REPLICA_DB_ALIAS in connections
+
+
+def test_a_page_loads_its_links_and_withheld_names_in_one_query(seed):
+    from archive.querysets import withheld_names
+    from archive.selectors import Redactor, load_page
+
+    articles = list(Article.objects.all())
+    testimonies = list(Testimony.objects.all())
+    redactor = Redactor(active=True)
+    article_ids = {a.pk for a in articles}
+
+    with CaptureQueriesContext(connection) as captured:
+        load_page(
+            articles=articles,
+            testimonies=testimonies,
+            redactor=redactor,
+            redacted=article_ids | {Redactor.NO_ARTICLE},
+        )
+    assert len(captured) == 1
+
+    expected = withheld_names(article_ids)
+    assert any(expected.values())  # the seeds withhold names (Guseva, Bardas)
+    assert {pk: redactor.names(pk) for pk in article_ids} == expected
+    assert redactor.names(Redactor.NO_ARTICLE) == frozenset()
+    for article in articles:
+        assert [link.slug for link in article.place_links] == list(
+            article.places.order_by("name", "slug").values_list("slug", flat=True)
+        )
+        assert [link.slug for link in article.tag_links] == list(
+            article.tags.order_by("name", "slug").values_list("slug", flat=True)
+        )
+    for testimony in testimonies:
+        assert [link.slug for link in testimony.tag_links] == list(
+            testimony.tags.order_by("name", "slug").values_list("slug", flat=True)
+        )
+    # Names already loaded are not asked for again; staff need none.
+    with CaptureQueriesContext(connection) as captured:
+        load_page(redactor=redactor, redacted=article_ids)
+        load_page(articles=[], redactor=Redactor(active=False), redacted=article_ids)
+    assert len(captured) == 0
