@@ -102,17 +102,17 @@ class PrecompiledQuery:
         self.names = names
         self._compiled: dict[str, _Compiled] = {}
         self._lock = threading.Lock()
-        self._model: type[models.Model] | None = None
+        self._queryset: models.QuerySet | None = None
 
     def _for(self, alias: str | None) -> tuple[str, _Compiled]:
-        if self._model is None:
-            self._model = self.build(**{n: Ids(n) for n in self.names}).model
-        alias = alias or router.db_for_read(self._model)
+        if self._queryset is None:
+            # Built once; each database compiles the same query.
+            self._queryset = self.build(**{n: Ids(n) for n in self.names})
+        alias = alias or router.db_for_read(self._queryset.model)
         compiled = self._compiled.get(alias)
         if compiled is None:
             with self._lock:
-                queryset = self.build(**{n: Ids(n) for n in self.names})
-                compiled = self._compiled.setdefault(alias, _Compiled(queryset, alias))
+                compiled = self._compiled.setdefault(alias, _Compiled(self._queryset, alias))
         return alias, compiled
 
     def rows(self, *, using: str | None = None, **ids: Collection[int]) -> list[tuple]:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from django.db import models
 from django.db.models import F, Q
 
-from archive.precompiled import Ids, InIds, PrecompiledQuery
+from archive.precompiled import Ids, InIds
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -162,7 +162,8 @@ def withheld_names(article_ids: Iterable[int]) -> dict[int, frozenset[str]]:
     not looked for in articles that do not quote them.
     """
     article_ids = list(article_ids)
-    return withheld_names_from_rows(article_ids, _WITHHELD_SPEAKERS.rows(articles=article_ids))
+    rows = withheld_speakers(article_ids).values_list(*WITHHELD_SPEAKER_COLUMNS)
+    return withheld_names_from_rows(article_ids, rows)
 
 
 def withheld_names_from_rows(
@@ -189,13 +190,8 @@ def withheld_speakers(articles: Ids | Iterable[int]) -> models.QuerySet:
     ).order_by()
 
 
-# Asked for every page the API serves: compiled once (see archive.precompiled).
-_WITHHELD_SPEAKERS = PrecompiledQuery(
-    lambda articles: withheld_speakers(articles).values_list(
-        "article_id", "speaker__name", "speaker__name_variants__name"
-    ),
-    "articles",
-)
+# What `withheld_names_from_rows` reads of `withheld_speakers`.
+WITHHELD_SPEAKER_COLUMNS = ("article_id", "speaker__name", "speaker__name_variants__name")
 
 
 def _with_words(names: set[str]) -> frozenset[str]:

@@ -48,10 +48,10 @@ from archive.models import (
 from archive.precompiled import Ids, InIds, PrecompiledQuery
 from archive.querysets import (
     WITHHELD_MASK,
+    WITHHELD_SPEAKER_COLUMNS,
     TestimonyQuerySet,
     can_see_unpublished,
     redact,
-    withheld_names,
     withheld_names_from_rows,
     withheld_speakers,
 )
@@ -271,13 +271,14 @@ def _page_query(**ids: Ids) -> models.QuerySet:
         if whose in ids
     ]
     if "redacted" in ids:
+        owner, name, variant = WITHHELD_SPEAKER_COLUMNS
         parts.append(
             withheld_speakers(ids["redacted"])
             .annotate(
                 link_kind=Value(WITHHELD, output_field=models.CharField()),
-                link_owner=F("article_id"),
-                link_slug=F("speaker__name"),
-                link_name=F("speaker__name_variants__name"),
+                link_owner=F(owner),
+                link_slug=F(name),
+                link_name=F(variant),
             )
             .values_list(*columns)
         )
@@ -459,9 +460,7 @@ class Redactor:
         return cls(active=not can_see_unpublished(user))
 
     def load(self, article_ids) -> None:
-        missing = self.missing(article_ids)
-        if missing:
-            self.add(withheld_names(missing))
+        load_page(redactor=self, redacted=article_ids)
 
     def missing(self, article_ids) -> set[int | None]:
         """The articles among these whose names are still to be loaded."""
