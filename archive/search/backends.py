@@ -213,6 +213,14 @@ class PostgresBackend(Backend):
             return f'ts_filter("{table}"."search_document", \'{PUBLIC_WEIGHTS}\')'
         return f'"{table}"."search_document"'
 
+    @staticmethod
+    def _public_copy(table: str, expression: str) -> str:
+        """`expression` of the row's public copy, looked up by key (NULL when it has none)."""
+        return (
+            f"(SELECT p.{expression} FROM archive_article_public_search p "
+            f'WHERE p.article_id = "{table}"."id")'
+        )
+
     def text_match(self, queryset: QuerySet, prepared: str) -> Q:
         table = _table(queryset)
         document = self._document(table, prepared)
@@ -223,9 +231,8 @@ class PostgresBackend(Backend):
             # every copy in the table (32k at 100k articles) on every search.
             return Q(
                 RawSQL(
-                    f"{document} @@ %s::tsquery AND COALESCE((SELECT p.document @@ %s::tsquery "
-                    f'FROM archive_article_public_search p WHERE p.article_id = "{table}"."id"), '
-                    "true)",
+                    f"{document} @@ %s::tsquery AND "
+                    f"COALESCE({self._public_copy(table, 'document @@ %s::tsquery')}, true)",
                     (str(prepared), str(prepared)),
                     output_field=BooleanField(),
                 )
@@ -239,10 +246,7 @@ class PostgresBackend(Backend):
         document = self._document(table, prepared)
         if isinstance(prepared, PublicArticleQuery):
             # Ranked on what the public reads: hidden words must not move an article up.
-            document = (
-                "COALESCE((SELECT p.document FROM archive_article_public_search p "
-                f'WHERE p.article_id = "{table}"."id"), {document})'
-            )
+            document = f"COALESCE({self._public_copy(table, 'document')}, {document})"
         # Normalisation 1: divide by 1 + log(length), so a long article does not outrank a
         # short quote only by being long.
         return RawSQL(

@@ -521,10 +521,6 @@ def register_sqlite_functions(sender, connection, **kwargs) -> None:
         )
 
 
-def sqlite_public_trigger_sql(name: str) -> str:
-    return f"CREATE TRIGGER IF NOT EXISTS {name}{SQLITE_PUBLIC_TRIGGERS[name]};"
-
-
 def _execute(connection, *, postgresql: str, sqlite: Iterable[str]) -> None:
     """Run the vendor's script: one multi-statement string on PostgreSQL (no parameters, so
     no `%` is interpreted), statement by statement on SQLite."""
@@ -540,7 +536,7 @@ def create_public_article_index(connection) -> None:
     _execute(
         connection,
         postgresql=PG_PUBLIC_ARTICLE_CREATE,
-        sqlite=[SQLITE_PUBLIC_TABLE, *map(sqlite_public_trigger_sql, SQLITE_PUBLIC_TRIGGERS)],
+        sqlite=[SQLITE_PUBLIC_TABLE, *map(sqlite_trigger_sql, SQLITE_PUBLIC_TRIGGERS)],
     )
     rebuild_public_article_index(connection)
 
@@ -568,7 +564,8 @@ def rebuild_public_article_index(connection) -> None:
 
 
 def sqlite_trigger_sql(name: str) -> str:
-    return f"CREATE TRIGGER IF NOT EXISTS {name}{SQLITE_TRIGGERS[name]};"
+    body = SQLITE_TRIGGERS.get(name) or SQLITE_PUBLIC_TRIGGERS[name]
+    return f"CREATE TRIGGER IF NOT EXISTS {name}{body};"
 
 
 def create(connection) -> None:
@@ -606,10 +603,7 @@ def ensure_sqlite_triggers(connection) -> list[str]:
             return []  # the search migration has not run (yet)
         missing = missing_sqlite_triggers(cursor)
         for name in missing:
-            if name in SQLITE_PUBLIC_TRIGGERS:
-                cursor.execute(sqlite_public_trigger_sql(name))
-            else:
-                cursor.execute(sqlite_trigger_sql(name))
+            cursor.execute(sqlite_trigger_sql(name))
     if missing:
         rebuild(connection)
     return missing
