@@ -9,6 +9,8 @@ from pathlib import Path
 
 import environ
 
+from newsroom.clients import parse_networks
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -22,6 +24,12 @@ ALLOWED_HOSTS = env.list(
     "ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"] if DEBUG else []
 )
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+# Proxies (addresses or CIDR networks) whose X-Forwarded-For is believed when they are the hop
+# that handed us the request: see newsroom.clients. None by default, so a client cannot choose
+# the address it is throttled and logged under. Parsed here so a typo stops the start.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+parse_networks(TRUSTED_PROXIES)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -137,7 +145,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["archive.filters.ArchiveFilterBackend"],
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["newsroom.throttling.AnonRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"anon": env.str("ANON_THROTTLE_RATE", default="120/minute")},
     "EXCEPTION_HANDLER": "archive.api.exception_handler",
     "DEFAULT_RENDERER_CLASSES": [
