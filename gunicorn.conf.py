@@ -5,7 +5,7 @@ container and a VM:
 
     WEB_CONCURRENCY      worker processes (default: 2 x CPU cores + 1)
     GUNICORN_THREADS     threads per worker (default 1: sync workers; more uses gthread)
-    GUNICORN_BIND        address to listen on (default 0.0.0.0:$PORT, PORT default 8000)
+    GUNICORN_BIND        address to listen on (default 127.0.0.1:$PORT, PORT default 8000)
     GUNICORN_TIMEOUT     seconds before a silent worker is killed and replaced (default 30)
     GUNICORN_ACCESS_LOG  where to write the access log ("-" for stdout); off by default, since
                          the load balancer in front already logs every request
@@ -17,10 +17,16 @@ import os
 
 wsgi_app = "newsroom.wsgi:application"
 
-bind = os.environ.get("GUNICORN_BIND") or f"0.0.0.0:{os.environ.get('PORT', '8000')}"
+# Loopback unless told otherwise: the proxy in front, on the same machine, is the way in.
+bind = os.environ.get("GUNICORN_BIND") or f"127.0.0.1:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY") or multiprocessing.cpu_count() * 2 + 1)
 threads = int(os.environ.get("GUNICORN_THREADS") or 1)
-worker_class = "gthread" if threads > 1 else "sync"
+# gunicorn's own sync and gthread workers, answering their own errors (414, 431, 400) in JSON.
+worker_class = (
+    "newsroom.gunicorn_workers.JSONErrorsThreadWorker"
+    if threads > 1
+    else "newsroom.gunicorn_workers.JSONErrorsSyncWorker"
+)
 
 timeout = int(os.environ.get("GUNICORN_TIMEOUT") or 30)
 graceful_timeout = 30

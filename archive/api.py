@@ -45,6 +45,8 @@ from archive.pagination import ArchiveCursorPagination, ArchivePagePagination
 from archive.querysets import can_see_unpublished
 from archive.renderers import CSVRenderer, JSONLDRenderer, NinjsRenderer
 from archive.serializers import reverse
+from newsroom.errors import error_body
+from newsroom.requestid import request_id
 
 # Longer than any slug or uid: looked up as "not found" without asking the database.
 MAX_LOOKUP = 200
@@ -86,10 +88,11 @@ def exception_handler(exc, context):
             "status": response.status_code,
             "detail": f"Invalid request. {summary}",
             "errors": errors,
+            "request_id": request_id(),
         }
     else:
         detail = response.data.get("detail") if isinstance(response.data, dict) else None
-        response.data = {"status": response.status_code, "detail": str(detail or exc)}
+        response.data = error_body(response.status_code, str(detail or exc))
     return response
 
 

@@ -629,6 +629,10 @@ class ErrorSerializer(serializers.Serializer):
         required=False,
         help_text="For a 400: what was wrong with each parameter.",
     )
+    request_id = serializers.CharField(
+        allow_null=True,
+        help_text="The id in the X-Request-ID header and in the server's log lines.",
+    )
 
 
 # --- IPTC ninjs 3.1 ----------------------------------------------------------------------------

@@ -42,6 +42,14 @@ def _address(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None
         return None
 
 
+def is_trusted_proxy(address: str) -> bool:
+    """Whether the peer at `address` (a REMOTE_ADDR) is one of `TRUSTED_PROXIES`."""
+    peer = _address(address)
+    return peer is not None and any(
+        peer in network for network in _trusted(tuple(settings.TRUSTED_PROXIES))
+    )
+
+
 def client_address(meta: dict) -> str:
     """The client's address from a request's META (see the module docstring)."""
     remote = meta.get("REMOTE_ADDR") or ""

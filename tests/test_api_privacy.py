@@ -376,7 +376,11 @@ def test_private_objects_are_not_found_for_the_public(world):
     ):
         response = client.get(url)
         assert response.status_code == 404, url
-        assert response.json() == {"status": 404, "detail": "No such object."}, url
+        assert response.json() == {
+            "status": 404,
+            "detail": "No such object.",
+            "request_id": response["X-Request-ID"],
+        }, url
 
 
 def test_a_private_slug_as_a_filter_gets_the_same_answer_as_an_unknown_one(world):

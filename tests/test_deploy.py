@@ -85,7 +85,8 @@ def redis_reachable() -> bool:
 
 def test_gunicorn_takes_its_worker_count_from_web_concurrency():
     assert gunicorn_config(WEB_CONCURRENCY="3")["workers"] == "3"
-    assert gunicorn_config(WEB_CONCURRENCY="7", GUNICORN_THREADS="4")["worker_class"] == "gthread"
+    threaded = gunicorn_config(WEB_CONCURRENCY="7", GUNICORN_THREADS="4")["worker_class"]
+    assert threaded == "newsroom.gunicorn_workers.JSONErrorsThreadWorker"
 
 
 def test_gunicorn_defaults_preload_the_app_and_keep_the_access_log_off():
@@ -95,7 +96,7 @@ def test_gunicorn_defaults_preload_the_app_and_keep_the_access_log_off():
     assert config["preload_app"] == "True"
     assert config["accesslog"] == "None"
     assert config["timeout"] == "30"
-    assert config["bind"] == "['0.0.0.0:8000']"
+    assert config["bind"] == "['127.0.0.1:8000']"
     assert int(config["workers"]) >= 3
     assert gunicorn_config(GUNICORN_BIND="127.0.0.1:9001")["bind"] == "['127.0.0.1:9001']"
     assert gunicorn_config(GUNICORN_ACCESS_LOG="-")["accesslog"] == "-"
@@ -186,3 +187,83 @@ def test_the_redis_cache_round_trips_a_value():
     finally:
         cache.delete("answer")
         cache.close()
+
+
+@pytest.fixture(scope="module")
+def production_server(tmp_path_factory):
+    """gunicorn with the production settings on a free loopback port, one worker."""
+    tmp = tmp_path_factory.mktemp("server")
+    env = environment(
+        **PRODUCTION,
+        DATABASE_URL=f"sqlite:///{tmp / 'db.sqlite3'}",
+        STATIC_ROOT=str(tmp / "static"),
+        WEB_CONCURRENCY="1",
+        GUNICORN_BIND=f"127.0.0.1:{(port := free_port())}",
+    )
+    server = subprocess.Popen(
+        [str(GUNICORN), "-c", "gunicorn.conf.py"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                break
+        except OSError:
+            if time.monotonic() > deadline or server.poll() is not None:
+                server.kill()
+                raise
+            time.sleep(0.2)
+    try:
+        yield port
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def raw_request(port: int, request: bytes) -> tuple[int, dict[str, str], bytes]:
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(request)
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+    head, _, body = received.partition(b"\r\n\r\n")
+    status_line, *header_lines = head.decode("latin1").split("\r\n")
+    headers = {}
+    for line in header_lines:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return int(status_line.split()[1]), headers, body
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "status"),
+    [
+        (b"GET /api/v1/?q=" + b"a" * 5000 + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 414),
+        (b"GET /api/v1/ HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + b"b" * 9000 + b"\r\n\r\n", 431),
+        (b"NONSENSE\r\n\r\n", 400),
+    ],
+    ids=["long request line", "large header", "malformed"],
+)
+def test_gunicorns_own_errors_are_json(production_server, request_bytes, status):
+    got, headers, body = raw_request(production_server, request_bytes)
+
+    assert got == status
+    assert headers["content-type"] == "application/json"
+    error = json.loads(body)
+    assert error["status"] == status
+    assert error["detail"]
+    assert error["request_id"] == headers["x-request-id"]
+
+
+def test_a_host_not_allowed_gets_json_through_gunicorn(production_server):
+    status, headers, body = raw_request(
+        production_server, b"GET /api/v1/ HTTP/1.0\r\nHost: evil.example\r\n\r\n"
+    )
+
+    assert status == 400
+    assert headers["content-type"] == "application/json"
+    assert json.loads(body)["request_id"] == headers["x-request-id"]
