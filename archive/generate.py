@@ -824,7 +824,6 @@ class ArchiveGenerator:
             with transaction.atomic(using=self.using):
                 self._write_chunk(self._make_chunk(first_index=done, n=n))
             done += n
-            self.progress(n)
         with transaction.atomic(using=self.using):
             self._collections(max(1, articles // ARTICLES_PER_COLLECTION))
         self.writer.analyze(GENERATED_MODELS)
@@ -1010,6 +1009,7 @@ class ArchiveGenerator:
         article_ids = self.writer.allocate_ids(Article, n)
         for offset, article_id in enumerate(article_ids):
             self._make_article(chunk, first_index + offset, article_id)
+            self.progress(1)
         testimony_ids = self.writer.allocate_ids(Testimony, len(chunk.testimonies))
         # Testimonies were built before their ids were known: number them now, and their tags.
         chunk.testimonies = [

@@ -1,7 +1,11 @@
 """The synthetic archive generator (`generate_archive`), on a small N, on SQLite and PostgreSQL."""
 
+import os
+import subprocess
+import sys
 from collections import Counter
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -151,6 +155,33 @@ def test_the_command_reports_what_it_generated():
     assert Article.objects.count() == 3
     assert "3 articles" in out.getvalue()
     assert f"{Testimony.objects.count()} testimonies" in out.getvalue()
+
+
+def test_progress_is_reported_once_per_article_whatever_the_batch_size():
+    steps = []
+
+    generate_archive(articles=5, seed=12, batch_size=2000, progress=steps.append)
+
+    assert steps == [1] * 5
+
+
+def test_the_command_on_an_unmigrated_database_says_to_migrate_in_one_line(tmp_path):
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite3'}"}
+
+    result = subprocess.run(
+        [sys.executable, "manage.py", "generate_archive", "--articles", "1"],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()]
+    assert "Traceback" not in result.stderr
+    assert "unapplied migrations" in result.stderr
+    assert "manage.py migrate" in result.stderr
 
 
 def test_the_command_refuses_a_seed_already_generated():

@@ -7,6 +7,7 @@ from django.db import DEFAULT_DB_ALIAS
 from tqdm import tqdm
 
 from archive.generate import AlreadyGenerated, generate_archive
+from newsroom.migrations_state import unapplied_migrations
 
 
 def positive_int(value: str) -> int:
@@ -39,11 +40,18 @@ class Command(BaseCommand):
             "--batch-size",
             type=positive_int,
             default=2000,
-            help="Articles written per transaction (default 2000).",
+            help="Articles written per transaction (default 2000); the progress bar counts "
+            "each article as it is made.",
         )
         parser.add_argument("--database", default=DEFAULT_DB_ALIAS)
 
     def handle(self, *args, articles: int, seed: int, batch_size: int, database: str, **options):
+        missing = unapplied_migrations(database)
+        if missing:
+            raise CommandError(
+                f"The database has {len(missing)} unapplied migrations (first: {missing[0]}): "
+                "run `python manage.py migrate` first."
+            )
         started = time.monotonic()
         with tqdm(
             total=articles,
