@@ -52,6 +52,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "newsroom.requestid.RequestIdMiddleware",
+    "newsroom.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -215,6 +216,12 @@ LOGGING = {
         "django.server": {"handlers": [], "level": "INFO", "propagate": True},
     },
 }
+
+# Prometheus metrics at /metrics (newsroom.metrics): off unless METRICS_ENABLED, and then only for
+# scrapers at these addresses or networks (loopback by default).
+METRICS_ENABLED = env.bool("METRICS_ENABLED", default=False)
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"])
+parse_networks(METRICS_ALLOWED_IPS)
 
 # The largest capture the importer accepts, in bytes (the command and the admin page alike).
 INGEST_MAX_BYTES = env.int("INGEST_MAX_BYTES", default=2 * 1024 * 1024)

@@ -4,10 +4,12 @@ from django.views.generic import RedirectView
 
 from archive.ingest.views import import_view
 from newsroom import health
+from newsroom.metrics import metrics_view
 
 urlpatterns = [
     path("health/live/", health.liveness, name="health-live"),
     path("health/ready/", health.readiness, name="health-ready"),
+    path("metrics", metrics_view, name="metrics"),
     path("", RedirectView.as_view(pattern_name="api-root", permanent=False)),
     # The capture importer lives under the admin (its own view, the admin's login and look).
     path("admin/archive/import/", admin.site.admin_view(import_view), name="archive-import"),
