@@ -33,8 +33,10 @@ class MigrationsApplied(HealthCheck):
     alias: str = "default"
 
     def run(self) -> None:
+        # Sync checks run in a pool thread: its connection is closed again, not left open.
         try:
-            missing = unapplied_migrations(self.alias)
+            with db.connections[self.alias].temporary_connection():
+                missing = unapplied_migrations(self.alias)
         except db.Error as exc:
             raise ServiceUnavailable("Database unavailable") from exc
         if missing:
