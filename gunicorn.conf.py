@@ -49,6 +49,20 @@ loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 
+def _logs_json() -> bool:
+    # As newsroom.settings decides LOG_FORMAT (json by default when DEBUG is off), without
+    # importing Django here.
+    log_format = os.environ.get("LOG_FORMAT", "").strip().lower()
+    if log_format:
+        return log_format == "json"
+    debug = os.environ.get("DEBUG", "true").strip().lower()
+    return debug not in {"true", "on", "ok", "y", "yes", "1"}
+
+
+if _logs_json():
+    logger_class = "newsroom.gunicorn_workers.JSONLinesLogger"
+
+
 def post_fork(server, worker):
     # With preload_app, a database connection opened in the master (by an import-time query)
     # would be shared by every forked worker; each worker must open its own.

@@ -5,6 +5,8 @@ gunicorn answers some requests itself, before Django sees them: a request line l
 and writes a small HTML page. These workers let gunicorn decide the status, log and account for
 the error as usual, and only replace the page it writes with
 {"status", "detail", "request_id"} (and the same id in `X-Request-ID`).
+
+`JSONLinesLogger` writes gunicorn's own log lines as JSON, like the archive's in production.
 """
 
 from __future__ import annotations
@@ -13,9 +15,10 @@ import json
 import re
 import uuid
 
-from gunicorn import util
+from gunicorn import glogging, util
 from gunicorn.workers.gthread import ThreadWorker
 from gunicorn.workers.sync import SyncWorker
+from pythonjsonlogger.json import JsonFormatter
 
 STATUS_LINE = re.compile(rb"HTTP/1\.[01] (\d{3}) ([^\r\n]*)")
 
@@ -88,3 +91,18 @@ class JSONErrorsSyncWorker(JSONErrorsMixin, SyncWorker):
 
 class JSONErrorsThreadWorker(JSONErrorsMixin, ThreadWorker):
     pass
+
+
+class JSONLinesLogger(glogging.Logger):
+    """gunicorn's own log lines (start-up, worker restarts, rejected requests, the access log
+    when on) as JSON objects, like the archive's, when the archive logs JSON."""
+
+    def setup(self, cfg) -> None:
+        super().setup(cfg)
+        formatter = JsonFormatter(
+            "%(asctime)s %(levelname)s %(name)s %(message)s",
+            rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+        )
+        for log in (self.error_log, self.access_log):
+            for handler in log.handlers:
+                handler.setFormatter(formatter)

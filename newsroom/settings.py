@@ -5,6 +5,7 @@ through one helper (django-environ). The defaults are safe for local development
 DEBUG off, `newsroom.checks` refuses to start on an unsafe configuration.
 """
 
+import logging
 from pathlib import Path
 
 import environ
@@ -203,6 +204,8 @@ if not DEBUG:
 # writes one JSON object a line for the log collector; text is for a terminal. Every line
 # carries the request id (newsroom.requestid) of the request being handled, or "-".
 LOG_LEVEL = env.str("LOG_LEVEL", default="WARNING")
+# Python warnings (a library's UserWarning at start-up) are log lines too, in the same format.
+logging.captureWarnings(True)
 LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json")
 LOGGING = {
     "version": 1,

@@ -134,11 +134,15 @@ def test_gunicorn_serves_collected_static_files_with_far_future_cache_headers(tm
         stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
+    # As the TLS proxy in front says; plain HTTP would be redirected to HTTPS.
+    https = {"X-Forwarded-Proto": "https"}
     try:
         deadline = time.monotonic() + 30
         while True:
             try:
-                urllib.request.urlopen(f"{base}/static/{hashed}", timeout=2)
+                urllib.request.urlopen(
+                    urllib.request.Request(f"{base}/static/{hashed}", headers=https), timeout=2
+                )
                 break
             except (urllib.error.URLError, ConnectionError):
                 if time.monotonic() > deadline or server.poll() is not None:
@@ -146,14 +150,15 @@ def test_gunicorn_serves_collected_static_files_with_far_future_cache_headers(tm
                 time.sleep(0.2)
 
         request = urllib.request.Request(
-            f"{base}/static/{hashed}", headers={"Accept-Encoding": "gzip"}
+            f"{base}/static/{hashed}", headers={"Accept-Encoding": "gzip", **https}
         )
         with urllib.request.urlopen(request, timeout=5) as response:
             assert response.status == 200
             assert "max-age=315360000" in response.headers["Cache-Control"]
             assert "immutable" in response.headers["Cache-Control"]
             assert response.headers["Content-Encoding"] == "gzip"
-        with urllib.request.urlopen(f"{base}/static/admin/css/base.css", timeout=5) as response:
+        unhashed = urllib.request.Request(f"{base}/static/admin/css/base.css", headers=https)
+        with urllib.request.urlopen(unhashed, timeout=5) as response:
             # The unhashed name may change content on the next deploy: short caching only.
             assert "immutable" not in response.headers["Cache-Control"]
     finally:
@@ -200,12 +205,13 @@ def production_server(tmp_path_factory):
         WEB_CONCURRENCY="1",
         GUNICORN_BIND=f"127.0.0.1:{(port := free_port())}",
     )
+    log = (tmp / "gunicorn.log").open("w")
     server = subprocess.Popen(
         [str(GUNICORN), "-c", "gunicorn.conf.py"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=log,
     )
     deadline = time.monotonic() + 30
     while True:
@@ -218,10 +224,11 @@ def production_server(tmp_path_factory):
                 raise
             time.sleep(0.2)
     try:
-        yield port
+        yield port, tmp / "gunicorn.log"
     finally:
         server.terminate()
         server.wait(timeout=30)
+        log.close()
 
 
 def raw_request(port: int, request: bytes) -> tuple[int, dict[str, str], bytes]:
@@ -249,7 +256,7 @@ def raw_request(port: int, request: bytes) -> tuple[int, dict[str, str], bytes]:
     ids=["long request line", "large header", "malformed"],
 )
 def test_gunicorns_own_errors_are_json(production_server, request_bytes, status):
-    got, headers, body = raw_request(production_server, request_bytes)
+    got, headers, body = raw_request(production_server[0], request_bytes)
 
     assert got == status
     assert headers["content-type"] == "application/json"
@@ -261,9 +268,19 @@ def test_gunicorns_own_errors_are_json(production_server, request_bytes, status)
 
 def test_a_host_not_allowed_gets_json_through_gunicorn(production_server):
     status, headers, body = raw_request(
-        production_server, b"GET /api/v1/ HTTP/1.0\r\nHost: evil.example\r\n\r\n"
+        production_server[0], b"GET /api/v1/ HTTP/1.0\r\nHost: evil.example\r\n\r\n"
     )
 
     assert status == 400
     assert headers["content-type"] == "application/json"
     assert json.loads(body)["request_id"] == headers["x-request-id"]
+
+
+def test_in_production_gunicorns_own_log_lines_are_json_too(production_server):
+    port, log = production_server
+    raw_request(port, b"NONSENSE\r\n\r\n")
+
+    lines = log.read_text().splitlines()
+    records = [json.loads(line) for line in lines]
+    assert {"time", "level", "logger", "message"} <= set(records[0])
+    assert any("Invalid request" in r["message"] for r in records)
