@@ -9,12 +9,24 @@ import logging
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 from newsroom.clients import parse_networks
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
+
+
+def networks_setting(name: str, default: list[str]) -> list[str]:
+    """A list of addresses or CIDR networks, checked here so that a typo stops the start."""
+    values = env.list(name, default=default)
+    try:
+        parse_networks(values)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name}: {exc} (expected addresses or CIDR networks).") from exc
+    return values
+
 
 # Used only when DEBUG is on; the production check refuses to start with it.
 DEVELOPMENT_SECRET_KEY = "django-insecure-development-only-do-not-use-in-production"
@@ -28,9 +40,8 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 # Proxies (addresses or CIDR networks) whose X-Forwarded-For is believed when they are the hop
 # that handed us the request: see newsroom.clients. None by default, so a client cannot choose
-# the address it is throttled and logged under. Parsed here so a typo stops the start.
-TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
-parse_networks(TRUSTED_PROXIES)
+# the address it is throttled and logged under.
+TRUSTED_PROXIES = networks_setting("TRUSTED_PROXIES", default=[])
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -206,7 +217,9 @@ if not DEBUG:
 LOG_LEVEL = env.str("LOG_LEVEL", default="WARNING")
 # Python warnings (a library's UserWarning at start-up) are log lines too, in the same format.
 logging.captureWarnings(True)
-LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json")
+LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json").lower()
+if LOG_FORMAT not in {"text", "json"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be text or json, not {LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -237,8 +250,7 @@ LOGGING = {
 # Prometheus metrics at /metrics (newsroom.metrics): off unless METRICS_ENABLED, and then only for
 # scrapers at these addresses or networks (loopback by default).
 METRICS_ENABLED = env.bool("METRICS_ENABLED", default=False)
-METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"])
-parse_networks(METRICS_ALLOWED_IPS)
+METRICS_ALLOWED_IPS = networks_setting("METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"])
 
 # The largest capture the importer accepts, in bytes (the command and the admin page alike).
 INGEST_MAX_BYTES = env.int("INGEST_MAX_BYTES", default=2 * 1024 * 1024)

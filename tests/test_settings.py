@@ -138,3 +138,18 @@ def test_probes_are_not_redirected_to_https_but_everything_else_is(settings):
 
     assert client.get("/api/v1/").status_code == 301
     assert client.get("/health/live/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("TRUSTED_PROXIES", "10.0.0.0/8,proxy.internal"),
+        ("METRICS_ALLOWED_IPS", "300.1.1.1"),
+        ("LOG_FORMAT", "yaml"),
+    ],
+)
+def test_a_malformed_operations_setting_stops_the_start_naming_it(name, value):
+    result = run(["manage.py", "check"], **{name: value})
+
+    assert result.returncode != 0
+    assert f"ImproperlyConfigured: {name}" in result.stderr
