@@ -326,6 +326,8 @@ def start_server(args, env: dict[str, str], port: int, static_root: str) -> subp
         # Plain HTTP on loopback: secure cookies would keep the admin session from being sent.
         "SESSION_COOKIE_SECURE": "false",
         "CSRF_COOKIE_SECURE": "false",
+        # and every request would be redirected to HTTPS, which nothing serves here.
+        "SECURE_SSL_REDIRECT": "false",
     }
     # The admin's pages need the hashed static files of a production build.
     subprocess.run(
