@@ -23,7 +23,7 @@ def unsafe_settings_errors() -> list[Error]:
             Error(
                 "SECRET_KEY is missing or is the development default while DEBUG is off.",
                 hint="Set the SECRET_KEY environment variable to a long random value, e.g. "
-                "python -c 'import secrets; print(secrets.token_urlsafe(50))'.",
+                "python3 -c 'import secrets; print(secrets.token_urlsafe(50))'.",
                 id="newsroom.E001",
             )
         )
