@@ -74,8 +74,14 @@ class _DatabaseTimer:
 
 
 def view_label(request) -> str:
+    """The URL pattern's name; "static" for whitenoise's files, answered before any URL is
+    resolved; "unmatched" for anything else no pattern names."""
     match = getattr(request, "resolver_match", None)
-    return (match.view_name if match else None) or "unmatched"
+    if match and match.view_name:
+        return match.view_name
+    if request.path.startswith("/" + settings.STATIC_URL.lstrip("/")):
+        return "static"
+    return "unmatched"
 
 
 class MetricsMiddleware:

@@ -1,8 +1,10 @@
 """Prometheus metrics at /metrics: per-view counters and latencies, database time; guarded."""
 
 import pytest
-from django.test import Client
+from django.test import Client, RequestFactory
 from prometheus_client.parser import text_string_to_metric_families
+
+from newsroom.metrics import view_label
 
 pytestmark = pytest.mark.django_db
 
@@ -87,3 +89,10 @@ def test_behind_a_trusted_proxy_the_forwarded_address_decides(enabled, settings)
 
     assert proxy.get("/metrics", HTTP_X_FORWARDED_FOR="192.0.2.1").status_code == 404
     assert proxy.get("/metrics", HTTP_X_FORWARDED_FOR="10.9.0.7").status_code == 200
+
+
+def test_requests_no_url_pattern_names_share_two_labels_whatever_the_path():
+    factory = RequestFactory()
+
+    assert view_label(factory.get("/static/admin/css/base.abc123.css")) == "static"
+    assert view_label(factory.get("/some/invented/path/12345")) == "unmatched"
