@@ -1,5 +1,6 @@
 """A request id for every request: in the `X-Request-ID` response header, in every JSON error
-body and in every log line written while the request is handled.
+body and in every log line written while the request is handled, with the client's address
+(`newsroom.clients.client_address`).
 
 An incoming `X-Request-ID` is kept only when the request came from a trusted proxy
 (`TRUSTED_PROXIES`, the hop that connected to us) and looks like an id, so a balancer's id
@@ -16,12 +17,13 @@ from contextvars import ContextVar
 
 from django.core.signals import request_finished
 
-from newsroom.clients import is_trusted_proxy
+from newsroom.clients import client_address, is_trusted_proxy
 
 HEADER = "X-Request-ID"
 ACCEPTABLE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
 
 current: ContextVar[str | None] = ContextVar("request_id", default=None)
+current_client: ContextVar[str | None] = ContextVar("client", default=None)
 
 
 def request_id() -> str | None:
@@ -46,6 +48,7 @@ class RequestIdMiddleware:
     def __call__(self, request):
         request.id = incoming_or_new(request.META)
         current.set(request.id)
+        current_client.set(client_address(request.META))
         response = self.get_response(request)
         response[HEADER] = request.id
         return response
@@ -55,15 +58,19 @@ def _forget(**kwargs) -> None:
     # Django logs a 4xx/5xx after the middleware has returned; the id is cleared only when the
     # response is closed, so that line carries it too.
     current.set(None)
+    current_client.set(None)
 
 
 request_finished.connect(_forget, dispatch_uid="newsroom.requestid.forget")
 
 
 class RequestIdFilter(logging.Filter):
-    """Adds `request_id` (or "-" outside a request) to every record a handler writes."""
+    """Adds `request_id` and `client` (or "-" outside a request) to every record a handler
+    writes."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not hasattr(record, "request_id"):
             record.request_id = current.get() or "-"
+        if not hasattr(record, "client"):
+            record.client = current_client.get() or "-"
         return True

@@ -213,7 +213,8 @@ if not DEBUG:
 # One handler, on the root logger: Django's loggers only propagate to it (Django's own console
 # handler would print every line a second time). LOG_FORMAT=json (the default when DEBUG is off)
 # writes one JSON object a line for the log collector; text is for a terminal. Every line
-# carries the request id (newsroom.requestid) of the request being handled, or "-".
+# carries the request id and client address (newsroom.requestid) of the request being handled,
+# or "-".
 LOG_LEVEL = env.str("LOG_LEVEL", default="WARNING")
 # Python warnings (a library's UserWarning at start-up) are log lines too, in the same format.
 logging.captureWarnings(True)
@@ -225,10 +226,12 @@ LOGGING = {
     "disable_existing_loggers": False,
     "filters": {"request_id": {"()": "newsroom.requestid.RequestIdFilter"}},
     "formatters": {
-        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "text": {
+            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s %(client)s] %(message)s"
+        },
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
-            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(client)s",
             "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
         },
     },

@@ -49,7 +49,7 @@ def test_production_logs_one_json_object_per_event():
         ("WARNING", "django.request", "Not Found: /somewhere"),
         ("ERROR", "archive", "an archive event"),
     ]
-    assert all(r["request_id"] == "-" and r["time"] for r in records)
+    assert all(r["request_id"] == "-" and r["client"] == "-" and r["time"] for r in records)
 
 
 def test_log_format_chooses_json_on_a_development_machine_too():
@@ -65,7 +65,9 @@ def json_log():
     stream, formatter = handler.stream, handler.formatter
     buffer = io.StringIO()
     handler.setStream(buffer)
-    handler.setFormatter(JsonFormatter("%(levelname)s %(name)s %(message)s %(request_id)s"))
+    handler.setFormatter(
+        JsonFormatter("%(levelname)s %(name)s %(message)s %(request_id)s %(client)s")
+    )
     yield buffer
     handler.setStream(stream)
     handler.setFormatter(formatter)
@@ -80,3 +82,23 @@ def test_the_request_id_in_the_header_the_error_body_and_the_log_line_is_the_sam
     assert len(records) == 1
     assert records[0]["name"] == "django.request"
     assert records[0]["request_id"] == response["X-Request-ID"] == response.json()["request_id"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("remote", "forwarded", "logged"),
+    [
+        ("198.51.100.7", "203.0.113.9", "198.51.100.7"),
+        ("127.0.0.1", "203.0.113.9", "203.0.113.9"),
+    ],
+    ids=["spoofed header ignored", "through the trusted proxy"],
+)
+def test_log_lines_name_the_client_address_the_throttle_uses(
+    json_log, settings, remote, forwarded, logged
+):
+    settings.TRUSTED_PROXIES = ["127.0.0.1"]
+
+    Client(REMOTE_ADDR=remote).get("/api/v1/no-such-endpoint/", HTTP_X_FORWARDED_FOR=forwarded)
+
+    [record] = [json.loads(line) for line in json_log.getvalue().splitlines()]
+    assert record["client"] == logged
