@@ -284,3 +284,43 @@ def test_in_production_gunicorns_own_log_lines_are_json_too(production_server):
     records = [json.loads(line) for line in lines]
     assert {"time", "level", "logger", "message"} <= set(records[0])
     assert any("Invalid request" in r["message"] for r in records)
+
+
+RUNTIME_ONLY = """
+import importlib, importlib.abc, pkgutil, sys
+
+DEV = {"pytest", "_pytest", "pytest_django", "factory", "hypothesis", "playwright",
+       "schemathesis", "openapi_spec_validator"}
+
+class RefuseDevPackages(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name.split(".")[0] in DEV:
+            raise ImportError(f"a test tool imported at run time: {name}")
+
+sys.meta_path.insert(0, RefuseDevPackages())
+import django
+django.setup()
+import archive, newsroom
+for package in (archive, newsroom):
+    for module in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+        importlib.import_module(module.name)
+from django.core.management import call_command
+call_command("check")
+print("runtime only: ok")
+"""
+
+
+def test_the_archive_runs_without_any_test_tool_installed():
+    # README command 1 installs the runtime dependencies only: nothing the archive imports
+    # (every module of both packages, the URLs, the checks) may need a [dev] package.
+    result = subprocess.run(
+        [sys.executable, "-c", RUNTIME_ONLY],
+        cwd=ROOT,
+        env=environment(DATABASE_URL="sqlite:///:memory:"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "runtime only: ok" in result.stdout
