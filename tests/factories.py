@@ -3,6 +3,7 @@ a testimony's quote is always the slice of its article's body."""
 
 import factory
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.utils import timezone
 
 from archive import models
@@ -17,6 +18,18 @@ class UserFactory(factory.django.DjangoModelFactory):
     username = factory.Sequence(lambda n: f"user{n}")
     password = factory.django.Password("correct horse battery staple")
     is_staff = False
+
+    class Params:
+        # The need-to-know: the permission to see who protected people are.
+        need_to_know = factory.Trait(
+            permissions=factory.PostGeneration(
+                lambda user, create, extracted, **kwargs: user.user_permissions.add(
+                    Permission.objects.get(
+                        codename="view_protected_identity", content_type__app_label="archive"
+                    )
+                )
+            )
+        )
 
 
 class SourceFactory(factory.django.DjangoModelFactory):
