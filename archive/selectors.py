@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import NamedTuple
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -28,6 +28,7 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.timezone import is_aware, make_aware
 
@@ -37,6 +38,7 @@ from archive.models import (
     Article,
     Collection,
     CollectionItem,
+    ConsentRecord,
     Credit,
     Person,
     Place,
@@ -519,3 +521,28 @@ def attach_withheld_passages(articles: list[Article], *, user: User) -> None:
     for article in articles:
         article.withheld_spans = tuple(spans[article.pk])
         article.withheld_ages = tuple(sorted(ages[article.pk]))
+
+
+# --- Consent ----------------------------------------------------------------------------------
+
+
+def consent_current(*, person: Person) -> ConsentRecord | None:
+    """The person's current consent: their newest record."""
+    return person.consent_records.order_by("-recorded_at", "-pk").first()
+
+
+def consent_due_for_review(*, within_days: int, limit: int) -> list[ConsentRecord]:
+    """Current consent records whose review-by date has passed or falls within `within_days`,
+    most overdue first. A superseded record's date no longer counts."""
+    horizon = timezone.localdate() + timedelta(days=within_days)
+    newest = (
+        ConsentRecord.objects.filter(person=OuterRef("person"))
+        .order_by("-recorded_at", "-pk")
+        .values("pk")[:1]
+    )
+    return list(
+        ConsentRecord.objects.filter(review_by__lte=horizon)
+        .filter(pk=Subquery(newest))
+        .select_related("person", "recorded_by")
+        .order_by("review_by", "pk")[:limit]
+    )

@@ -176,3 +176,14 @@ class CreditFactory(factory.django.DjangoModelFactory):
     article = factory.SubFactory(ArticleFactory)
     name = factory.Sequence(lambda n: f"Reporter {n}")
     role = models.Credit.Role.REPORTER
+
+
+class ConsentRecordFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.ConsentRecord
+
+    person = factory.SubFactory(PersonFactory)
+    status = models.ConsentStatus.GIVEN
+    method = models.ConsentMethod.ORAL
+    covers_quote = True
+    recorded_at = factory.LazyFunction(timezone.now)

@@ -14,12 +14,15 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from archive import services
 from archive.admin.base import (
+    WITHHELD_LABEL,
     ArchiveAdminMixin,
     TagListFilter,
     call_service,
     changed_values,
     error_messages,
+    identity_withheld_column,
     run_bulk,
+    withholds_identities,
 )
 from archive.forms import (
     AddTagForm,
@@ -37,6 +40,7 @@ from archive.models import (
     Testimony,
     TestimonyStatus,
 )
+from archive.querysets import TestimonyQuerySet
 from archive.search.admin import FullTextSearchMixin
 
 
@@ -79,7 +83,35 @@ class TestimonyInline(ArticleChildInline):
     readonly_fields = ("quote", "start", "end", "speaker", "visibility", "status")
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("speaker")
+        queryset = super().get_queryset(request).select_related("speaker")
+        if withholds_identities(request):
+            queryset = queryset.annotate(
+                identity_withheld=identity_withheld_column(~TestimonyQuerySet.identified_q())
+            )
+        return queryset
+
+    # Staff without the need-to-know read who spoke, and how old they were, only where the
+    # public may: elsewhere the columns are masked and read-only.
+    def get_fields(self, request, obj=None):
+        if withholds_identities(request):
+            return ("quote", "start", "end", "speaker_shown", "age_shown", "visibility", "status")
+        return super().get_fields(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        if withholds_identities(request):
+            return (*self.readonly_fields, "speaker_shown", "age_shown")
+        return super().get_readonly_fields(request, obj)
+
+    @admin.display(description="Speaker")
+    def speaker_shown(self, obj: Testimony) -> str:
+        if getattr(obj, "identity_withheld", True) and obj.speaker_label:
+            return WITHHELD_LABEL
+        return obj.speaker_label
+
+    @admin.display(description="Speaker age")
+    def age_shown(self, obj: Testimony):
+        withheld = getattr(obj, "identity_withheld", True)
+        return "" if withheld or obj.speaker_age is None else obj.speaker_age
 
 
 class AnnotationInline(ArticleChildInline):
