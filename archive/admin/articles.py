@@ -425,13 +425,20 @@ class ArticleAdmin(FullTextSearchMixin, ArchiveAdminMixin, SimpleHistoryAdmin):
 
     def annotator_context(self, request, article: Article) -> dict:
         anchors = []
-        for testimony in article.testimonies.select_related("speaker"):
+        withhold = withholds_identities(request)
+        testimonies = article.testimonies.select_related("speaker").annotate(
+            identity_withheld=identity_withheld_column(~TestimonyQuerySet.identified_q())
+        )
+        for testimony in testimonies:
+            speaker = testimony.speaker_label
+            if withhold and testimony.identity_withheld and speaker:
+                speaker = WITHHELD_LABEL
             anchors.append(
                 {
                     "kind": "testimony",
                     "start": testimony.start,
                     "end": testimony.end,
-                    "title": f"Testimony — {testimony.speaker_label} "
+                    "title": f"Testimony — {speaker} "
                     f"({testimony.get_visibility_display()}, {testimony.get_status_display()})",
                     "url": reverse("admin:archive_testimony_change", args=(testimony.pk,)),
                 }
