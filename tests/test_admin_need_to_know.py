@@ -239,3 +239,55 @@ def test_the_speaker_autocomplete_never_offers_a_protected_person_to_a_contribut
     client.force_login(editor)
     offered = {int(r["id"]) for r in client.get(url).json()["results"]}
     assert people["protected"].pk in offered
+
+
+@pytest.fixture
+def naming_article(people):
+    """An article whose headline, body, capture and an annotation name the protected person."""
+    body = "Hiddenadminxq Secretperson stayed. “The roof went first,” said Hiddenadminxq."
+    article = factories.ArticleFactory(
+        slug="names-someone",
+        headline="Hiddenadminxq stays",
+        body=body,
+        raw_text=body,
+        status=Status.DRAFT,
+    )
+    factories.TestimonyFactory(article=article, speaker=people["protected"])
+    factories.AnnotationFactory(
+        article=article, start=0, end=len("Hiddenadminxq"), exact="Hiddenadminxq", body="Who."
+    )
+    return article
+
+
+@pytest.mark.parametrize("page", ["changelist", "change"])
+def test_article_pages_mask_a_protected_name_for_a_contributor_not_for_an_editor(
+    client, contributor, editor, naming_article, page
+):
+    url = (
+        reverse("admin:archive_article_changelist")
+        if page == "changelist"
+        else reverse("admin:archive_article_change", args=(naming_article.pk,))
+    )
+    client.force_login(contributor)
+    response = client.get(url)
+    assert response.status_code == 200
+    text = response.content.decode()
+    for secret in SECRETS:
+        assert secret not in text, (page, secret)
+    assert "stays" in text  # the rest of the headline is there
+    client.force_login(editor)
+    assert "Hiddenadminxq" in client.get(url).content.decode()
+
+
+def test_a_contributor_cannot_rewrite_a_masked_body_nor_read_its_history(
+    client, contributor, editor, naming_article
+):
+    client.force_login(contributor)
+    url = reverse("admin:archive_article_change", args=(naming_article.pk,))
+    page = client.get(url).content.decode()
+    assert 'name="body"' not in page and 'name="headline"' not in page
+    history = reverse("admin:archive_article_history", args=(naming_article.pk,))
+    assert client.get(history).status_code == 403
+    client.force_login(editor)
+    assert client.get(history).status_code == 200
+    assert 'name="body"' in client.get(url).content.decode()

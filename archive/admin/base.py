@@ -6,13 +6,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from functools import cached_property
 
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.filters import ChoicesFieldListFilter, RelatedFieldListFilter
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import connections
 from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.http import HttpResponseRedirect
+from django.utils.html import format_html
 from django.utils.text import capfirst
 
 from archive.models import Person, Place, Tag
@@ -257,7 +260,28 @@ class Masked:
         return self._label
 
 
-class NeedToKnowAdminMixin:
+def mask_action_checkboxes(model_admin, changelist, label_of: Callable) -> None:
+    """The row checkboxes' labels name each object (`str(obj)`): label this changelist's rows
+    with `label_of(obj)` instead (read by `CheckboxLabelMixin.action_checkbox`)."""
+    changelist.result_list = list(changelist.result_list)
+    for obj in changelist.result_list:
+        obj.checkbox_label = label_of(obj)
+
+
+class CheckboxLabelMixin:
+    def action_checkbox(self, obj):
+        label = getattr(obj, "checkbox_label", None)
+        if label is None:
+            return super().action_checkbox(obj)
+        attrs = {
+            "class": "action-select",
+            "aria-label": format_html("Select this object for an action - {}", label),
+        }
+        checkbox = forms.CheckboxInput(attrs, lambda value: False)
+        return checkbox.render(helpers.ACTION_CHECKBOX_NAME, str(obj.pk))
+
+
+class NeedToKnowAdminMixin(CheckboxLabelMixin):
     """A ModelAdmin whose objects may carry a protected identity (`identity_withheld`,
     annotated by `get_queryset` for readers without the need-to-know). For them such an object
     is read-only, shown under a label, and its history is closed (it shows the old values)."""
@@ -275,6 +299,16 @@ class NeedToKnowAdminMixin:
                 identity_withheld=identity_withheld_column(self.withheld_q())
             )
         return queryset
+
+    def get_changelist_instance(self, request):
+        changelist = super().get_changelist_instance(request)
+        if withholds_identities(request):
+            mask_action_checkboxes(
+                self,
+                changelist,
+                lambda obj: WITHHELD_LABEL if getattr(obj, "identity_withheld", False) else obj,
+            )
+        return changelist
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if self.identity_withheld(request, obj):
