@@ -195,7 +195,7 @@ def withheld_names_from_rows(
         quoted[article_id].add(name)
         if variant is not None:
             quoted[article_id].add(variant)
-    return {article_id: _with_words(names) for article_id, names in quoted.items()}
+    return {article_id: with_words(names) for article_id, names in quoted.items()}
 
 
 def withheld_speakers(articles: Ids | Iterable[int]) -> models.QuerySet:
@@ -213,7 +213,8 @@ def withheld_speakers(articles: Ids | Iterable[int]) -> models.QuerySet:
 WITHHELD_SPEAKER_COLUMNS = ("article_id", "speaker__name", "speaker__name_variants__name")
 
 
-def _with_words(names: set[str]) -> frozenset[str]:
+def with_words(names: set[str]) -> frozenset[str]:
+    """The names and each word of them long enough to mask on its own."""
     words = {w for name in names for w in re.split(r"[\s\-]+", name) if len(w) >= MIN_WITHHELD_WORD}
     return frozenset(n for n in names | words if n.strip())
 

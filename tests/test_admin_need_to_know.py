@@ -291,3 +291,40 @@ def test_a_contributor_cannot_rewrite_a_masked_body_nor_read_its_history(
     client.force_login(editor)
     assert client.get(history).status_code == 200
     assert 'name="body"' in client.get(url).content.decode()
+
+
+@pytest.fixture
+def captioned(people):
+    collection = factories.CollectionFactory(
+        slug="ntk-collection", introduction="Introducing Hiddenadminxq Secretperson."
+    )
+    item = factories.CollectionItemFactory(
+        collection=collection,
+        position=1,
+        article=None,
+        testimony=people["protected_testimony"],
+        caption="Hiddenadminxq on the roof",
+    )
+    return collection, item
+
+
+@pytest.mark.parametrize("page", ["collection-list", "collection", "item-list", "item"])
+def test_collection_pages_mask_protected_names_in_introductions_and_captions(
+    client, contributor, editor, captioned, page
+):
+    collection, item = captioned
+    url = {
+        "collection-list": reverse("admin:archive_collection_changelist"),
+        "collection": reverse("admin:archive_collection_change", args=(collection.pk,)),
+        "item-list": reverse("admin:archive_collectionitem_changelist"),
+        "item": reverse("admin:archive_collectionitem_change", args=(item.pk,)),
+    }[page]
+    client.force_login(contributor)
+    response = client.get(url)
+    assert response.status_code == 200
+    text = response.content.decode()
+    for secret in SECRETS:
+        assert secret not in text, (page, secret)
+    client.force_login(editor)
+    if page != "collection-list":
+        assert "Hiddenadminxq" in client.get(url).content.decode()

@@ -20,6 +20,7 @@ from django.utils.text import capfirst
 
 from archive.models import Person, Place, Tag
 from archive.permissions import can_see_protected_identities
+from archive.querysets import with_words
 
 # Up to this many rows a changelist says exactly how many match; beyond, it estimates.
 COUNT_LIMIT = 10_000
@@ -240,6 +241,13 @@ def withheld_person_q(prefix: str = "") -> Q:
     """People whose identity staff without the need-to-know may not learn (see
     `PersonQuerySet.nameable`), as a condition on `prefix`-related people."""
     return ~Q(**{f"{prefix}pk__in": Person.objects.nameable().values("pk")})
+
+
+def withheld_names_for_staff() -> frozenset[str]:
+    """Every name (variants and words of them too) of the people staff without the
+    need-to-know may not learn about: for texts that belong to no one article."""
+    rows = Person.objects.filter(withheld_person_q()).values_list("name", "name_variants__name")
+    return with_words({name for row in rows for name in row if name})
 
 
 def identity_withheld_column(q: Q) -> ExpressionWrapper:
