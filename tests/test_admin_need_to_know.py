@@ -328,3 +328,23 @@ def test_collection_pages_mask_protected_names_in_introductions_and_captions(
     client.force_login(editor)
     if page != "collection-list":
         assert "Hiddenadminxq" in client.get(url).content.decode()
+
+
+def test_testimony_pages_mask_a_headline_naming_someone_protected(
+    client, contributor, editor, naming_article
+):
+    testimony = naming_article.testimonies.get()
+    urls = (
+        reverse("admin:archive_testimony_changelist"),
+        reverse("admin:archive_testimony_change", args=(testimony.pk,)),
+    )
+    client.force_login(contributor)
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 200
+        text = response.content.decode()
+        assert "Hiddenadminxq" not in text, url
+        assert "stays" in text and "The roof went first" in text, url
+    client.force_login(editor)
+    for url in urls:
+        assert "Hiddenadminxq stays" in client.get(url).content.decode(), url

@@ -11,7 +11,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
-from archive import services
+from archive import selectors, services
 from archive.admin.articles import add_tag_action
 from archive.admin.base import (
     WITHHELD_LABEL,
@@ -185,15 +185,45 @@ class TestimonyAdmin(
     def withheld_context(self, obj: Testimony) -> str:
         return WITHHELD_LABEL if obj.context else ""
 
+    @admin.display(description="Article")
+    def masked_article(self, obj: Testimony) -> str:
+        return selectors.Redactor(active=True).text(obj.article.headline, article_id=obj.article_id)
+
+    @admin.display(description="Passage in the article")
+    def masked_passage(self, obj: Testimony) -> str:
+        quote = selectors.Redactor(active=True).text(obj.quote, article_id=obj.article_id)
+        url = reverse("admin:archive_article_change", args=(obj.article_id,))
+        return format_html('<q>{}</q> — <a href="{}">open the article’s text</a>', quote, url)
+
+    def get_list_display(self, request):
+        if not withholds_identities(request):
+            return super().get_list_display(request)
+        redactor = selectors.Redactor(active=True)
+
+        # Bound to this request's redactor: the ModelAdmin is shared between requests.
+        @admin.display(description="Quote")
+        def quote(obj: Testimony) -> str:
+            return short(redactor.text(obj.quote, article_id=obj.article_id) or "")
+
+        @admin.display(description="Article")
+        def article(obj: Testimony) -> str:
+            return redactor.text(obj.article.headline, article_id=obj.article_id) or ""
+
+        columns = {"quote_excerpt": quote, "article": article}
+        return tuple(columns.get(f, f) for f in super().get_list_display(request))
+
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
-        if not self.identity_withheld(request, obj):
+        if not withholds_identities(request):
             return fieldsets
-        # Who spoke, their age and description, and the context that could tell who they are.
-        masked = {
-            "Speaker": ("withheld_speaker", "place", "tags"),
-            "Context": ("withheld_context", "language", "translation_note"),
-        }
+        # Headlines and quotes can name someone: read as this reader may.
+        masked = {None: ("masked_article", "masked_passage", ("start", "end"))}
+        if self.identity_withheld(request, obj):
+            # Who spoke, their age and description, and the context that could tell who.
+            masked |= {
+                "Speaker": ("withheld_speaker", "place", "tags"),
+                "Context": ("withheld_context", "language", "translation_note"),
+            }
         return tuple(
             (name, {**options, "fields": masked.get(name, options["fields"])})
             for name, options in fieldsets
@@ -218,6 +248,8 @@ class TestimonyAdmin(
 
     def get_readonly_fields(self, request, obj=None):
         fixed = ("article", "passage", "start", "end", "status", "protection_decided_at")
+        if withholds_identities(request):
+            fixed = (*fixed, "masked_article", "masked_passage")
         if self.identity_withheld(request, obj):
             fixed = (*fixed, "withheld_speaker", "withheld_context")
         if not request.user.has_perm("archive.confirm_testimony"):
