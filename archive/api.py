@@ -42,6 +42,7 @@ from archive.filters import (
 )
 from archive.models import Article, Testimony
 from archive.pagination import ArchiveCursorPagination, ArchivePagePagination
+from archive.permissions import can_see_protected_identities
 from archive.querysets import can_see_unpublished
 from archive.renderers import CSVRenderer, JSONLDRenderer, NinjsRenderer
 from archive.serializers import reverse
@@ -111,10 +112,51 @@ ERRORS = {
 
 # --- The HTTP layer shared by every endpoint ---------------------------------------------------
 
+
+def audience_of(user) -> str:
+    """Which version of the archive this client reads, for validators: the public archive,
+    staff's with protected people masked, or the editors' with their identities. A client
+    that gains or loses the need-to-know never revalidates the other's copy."""
+    if can_see_protected_identities(user):
+        return "editorial"
+    return "staff-masked" if can_see_unpublished(user) else "public"
+
+
 PAGINATION_PARAMETERS = {
     ArchiveCursorPagination: {"cursor", "page_size"},
     ArchivePagePagination: {"page", "page_size"},
 }
+
+
+# Conditional GET. The validator is computed from the archive's fingerprint (one cheap query,
+# see selectors.archive_fingerprint), the URL, the format and which version of the archive the
+# client reads, so a 304 costs no serialisation at all.
+def validators(request) -> tuple[str, int | None]:
+    last_modified, token = selectors.archive_fingerprint()
+    key = "\n".join(
+        (
+            token,
+            request.get_full_path(),
+            str(getattr(request, "accepted_media_type", "")),
+            audience_of(request.user),
+        )
+    )
+    etag = f'W/"{hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:40]}"'
+    # HTTP dates have whole seconds; the ETag tells apart changes within one.
+    return etag, int(last_modified.timestamp()) if last_modified else None
+
+
+def not_modified_response(request, etag: str, last_modified: int | None) -> Response | None:
+    if get_conditional_response(request, etag=etag, last_modified=last_modified) is None:
+        return None
+    return Response(status=304)
+
+
+def set_validators(response, etag: str | None, last_modified: int | None) -> None:
+    if etag:
+        response["ETag"] = etag
+    if last_modified:
+        response["Last-Modified"] = http_date(last_modified)
 
 
 class ArchiveViewMixin:
@@ -140,25 +182,9 @@ class ArchiveViewMixin:
                 {name[:60]: [f"Unknown parameter. Known here: {allowed}."] for name in unknown}
             )
 
-    # Conditional GET. The validator is computed from the archive's fingerprint (one cheap
-    # query, see selectors.archive_fingerprint), the URL, the format and whether the client
-    # sees the public or the editorial archive, so a 304 costs no serialisation at all.
-    def _validators(self, request) -> tuple[str, int | None]:
-        last_modified, token = selectors.archive_fingerprint()
-        audience = "editorial" if can_see_unpublished(request.user) else "public"
-        key = "\n".join(
-            (token, request.get_full_path(), str(request.accepted_media_type), audience)
-        )
-        etag = f'W/"{hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:40]}"'
-        # HTTP dates have whole seconds; the ETag tells apart changes within one.
-        return etag, int(last_modified.timestamp()) if last_modified else None
-
     def not_modified(self, request) -> Response | None:
-        etag, last_modified = self._validators(request)
-        self._etag, self._last_modified = etag, last_modified
-        if get_conditional_response(request, etag=etag, last_modified=last_modified) is None:
-            return None
-        return Response(status=304)
+        self._etag, self._last_modified = validators(request)
+        return not_modified_response(request, self._etag, self._last_modified)
 
     def finalize_response(self, request, response, *args, **kwargs):
         if response.status_code >= 400 and type(
@@ -169,10 +195,9 @@ class ArchiveViewMixin:
             request.accepted_media_type = JSONRenderer.media_type
         response = super().finalize_response(request, response, *args, **kwargs)
         if request.method in ("GET", "HEAD") and response.status_code in (200, 304):
-            if getattr(self, "_etag", None):
-                response["ETag"] = self._etag
-            if getattr(self, "_last_modified", None):
-                response["Last-Modified"] = http_date(self._last_modified)
+            set_validators(
+                response, getattr(self, "_etag", None), getattr(self, "_last_modified", None)
+            )
             if request.user.is_authenticated:
                 # Drafts and restricted material must never land in a shared cache.
                 patch_cache_control(response, private=True, no_store=True)

@@ -270,6 +270,12 @@ class Person(SlugNaturalKeyMixin, models.Model):
     class Meta:
         ordering = ("name",)
         verbose_name_plural = "people"
+        permissions = (
+            (
+                "view_protected_identity",
+                "Can see who protected people are (names, ages, descriptions, consent)",
+            ),
+        )
         constraints = (
             models.CheckConstraint(
                 condition=Q(protection_level=ProtectionLevel.PUBLIC) | ~Q(protection_reason=""),
@@ -279,6 +285,74 @@ class Person(SlugNaturalKeyMixin, models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.role})" if self.role else self.name
+
+
+class ConsentStatus(models.TextChoices):
+    GIVEN = "given", "Given"
+    REFUSED = "refused", "Refused"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+    NOT_ASKED = "not_asked", "Not asked"
+
+
+class ConsentMethod(models.TextChoices):
+    ORAL = "oral", "Oral"
+    WRITTEN = "written", "Written"
+    INTERMEDIARY = "intermediary", "Through an intermediary"
+
+
+class ConsentRecord(models.Model):
+    """One decision about what a person agreed to: a log, newest first. The newest record is
+    the person's current consent; a correction is a new record, so the log keeps who knew
+    what when. Only readers with the need-to-know see these (they name and assess people)."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="consent_records")
+    status = models.CharField(max_length=20, choices=ConsentStatus.choices)
+    # Blank only when consent was never asked.
+    method = models.CharField(max_length=20, choices=ConsentMethod.choices, blank=True)
+    # The scope: what the consent (or its refusal) covers.
+    covers_quote = models.BooleanField("quote", default=False)
+    covers_name = models.BooleanField("name", default=False)
+    covers_age = models.BooleanField("age", default=False)
+    covers_image = models.BooleanField("image", default=False)
+    risk_note = models.TextField(blank=True, help_text="What the person risks if identified.")
+    review_by = models.DateField(
+        null=True, blank=True, help_text="When this decision must be looked at again."
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Empty for a record made by the system (an import, the loader).",
+    )
+    recorded_at = models.DateTimeField()
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ("-recorded_at", "-pk")
+        indexes = (models.Index(fields=("person", "-recorded_at"), name="consent_person_latest"),)
+        constraints = (
+            models.CheckConstraint(
+                condition=Q(status=ConsentStatus.NOT_ASKED) | ~Q(method=""),
+                name="consent_asked_has_method",
+            ),
+        )
+
+    SCOPE_FIELDS = {
+        "quote": "covers_quote",
+        "name": "covers_name",
+        "age": "covers_age",
+        "image": "covers_image",
+    }
+
+    def __str__(self) -> str:
+        return f"{self.get_status_display()} ({self.recorded_at:%Y-%m-%d})"
+
+    @property
+    def scope(self) -> tuple[str, ...]:
+        return tuple(name for name, field in self.SCOPE_FIELDS.items() if getattr(self, field))
 
 
 class PersonNameQuerySet(models.QuerySet):

@@ -1,6 +1,16 @@
 """The editorial roles, as Django groups: who may do what in the workflow."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.contrib.auth.models import Group, Permission
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+# Need-to-know: who may learn who a protected person is (see can_see_protected_identities).
+VIEW_PROTECTED_IDENTITY = "archive.view_protected_identity"
 
 ARCHIVE_MODELS = (
     "source",
@@ -40,6 +50,10 @@ EDITOR_PERMISSIONS = (
     "publish_article",
     "publish_collection",
     "confirm_testimony",
+    # Need-to-know: who protected people are, and what they consented to.
+    "view_protected_identity",
+    "view_consentrecord",
+    "add_consentrecord",
 )
 
 GROUPS = {"contributor": CONTRIBUTOR_PERMISSIONS, "editor": EDITOR_PERMISSIONS}
@@ -59,3 +73,19 @@ def ensure_groups() -> dict[str, Group]:
         group.permissions.set(permissions)
         groups[name] = group
     return groups
+
+
+def can_see_protected_identities(user: AbstractBaseUser | AnonymousUser | None) -> bool:
+    """May this user (or API token, which acts as its user) learn who a protected person is?
+
+    The one decision behind every unmasking, in the API and in the admin. Being staff is not
+    enough: contributors and tokens without the permission read protected people exactly as
+    the public does, while still seeing drafts and workflow markers (`can_see_unpublished`).
+    Superusers hold every permission.
+    """
+    return bool(
+        user is not None
+        and user.is_authenticated
+        and user.is_active
+        and user.has_perm(VIEW_PROTECTED_IDENTITY)
+    )

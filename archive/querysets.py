@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from django.db import models
 from django.db.models import F, Q
 
+from archive.permissions import can_see_protected_identities
 from archive.precompiled import Ids, InIds
 
 if TYPE_CHECKING:
@@ -23,7 +24,11 @@ if TYPE_CHECKING:
 
 
 def can_see_unpublished(user: User | None) -> bool:
-    """Staff see drafts and restricted material; everybody else sees the public archive."""
+    """Staff see drafts and restricted material; everybody else sees the public archive.
+
+    Who protected people are is a separate question (`can_see_protected_identities`): staff
+    without that permission read them masked, as the public does.
+    """
     return bool(user is not None and user.is_authenticated and user.is_staff)
 
 
@@ -55,8 +60,22 @@ class PersonQuerySet(NaturalKeySlugQuerySet):
             .values("speaker")
         )
 
+    def nameable(self) -> PersonQuerySet:
+        """People whom staff without the need-to-know may see: not protected, and not known
+        only through testimonies that withhold their identity (listing them would tell who
+        spoke there). People not yet quoted at all are nameable, so contributors can work."""
+        from archive.models import ProtectionLevel, Testimony
+
+        quoted = Testimony.objects.filter(speaker__isnull=False).values("speaker")
+        named = Testimony.objects.filter(TestimonyQuerySet.identified_q()).values("speaker")
+        return self.filter(protection_level=ProtectionLevel.PUBLIC).filter(
+            Q(pk__in=named) | ~Q(pk__in=quoted)
+        )
+
     def visible_to(self, user: User | None) -> PersonQuerySet:
-        return self.all() if can_see_unpublished(user) else self.public()
+        if can_see_protected_identities(user):
+            return self.all()
+        return self.nameable() if can_see_unpublished(user) else self.public()
 
 
 class TestimonyQuerySet(models.QuerySet):
@@ -176,7 +195,7 @@ def withheld_names_from_rows(
         quoted[article_id].add(name)
         if variant is not None:
             quoted[article_id].add(variant)
-    return {article_id: _with_words(names) for article_id, names in quoted.items()}
+    return {article_id: with_words(names) for article_id, names in quoted.items()}
 
 
 def withheld_speakers(articles: Ids | Iterable[int]) -> models.QuerySet:
@@ -194,7 +213,8 @@ def withheld_speakers(articles: Ids | Iterable[int]) -> models.QuerySet:
 WITHHELD_SPEAKER_COLUMNS = ("article_id", "speaker__name", "speaker__name_variants__name")
 
 
-def _with_words(names: set[str]) -> frozenset[str]:
+def with_words(names: set[str]) -> frozenset[str]:
+    """The names and each word of them long enough to mask on its own."""
     words = {w for name in names for w in re.split(r"[\s\-]+", name) if len(w) >= MIN_WITHHELD_WORD}
     return frozenset(n for n in names | words if n.strip())
 

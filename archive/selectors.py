@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import NamedTuple
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -28,14 +28,17 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.timezone import is_aware, make_aware
 
+from archive import changes
 from archive.models import (
     Annotation,
     Article,
     Collection,
     CollectionItem,
+    ConsentRecord,
     Credit,
     Person,
     Place,
@@ -43,14 +46,13 @@ from archive.models import (
     Source,
     Tag,
     Testimony,
-    TestimonyStatus,
 )
+from archive.permissions import can_see_protected_identities
 from archive.precompiled import Ids, InIds, PrecompiledQuery
 from archive.querysets import (
     WITHHELD_MASK,
     WITHHELD_SPEAKER_COLUMNS,
     TestimonyQuerySet,
-    can_see_unpublished,
     redact,
     withheld_names_from_rows,
     withheld_speakers,
@@ -90,7 +92,7 @@ def attributable_testimonies(user: User) -> TestimonyQuerySet:
     public this is only the testimonies whose speaker may be named.
     """
     testimonies = Testimony.objects.visible_to(user)
-    if can_see_unpublished(user):
+    if can_see_protected_identities(user):
         return testimonies
     return testimonies.filter(TestimonyQuerySet.identified_q())
 
@@ -370,47 +372,31 @@ def collection_detail(*, user: User) -> models.QuerySet[Collection]:
 
 GENERATION_CACHE_KEY = "archive:generation"
 
-_HISTORY_MODELS = (Article, Testimony, Person, Annotation, Collection, CollectionItem)
-
 
 def bump_generation() -> None:
-    """Note that the archive changed in a way its history tables do not record."""
+    """Note that the archive changed (a belt to the database's braces, `archive.changes`)."""
     cache.set(GENERATION_CACHE_KEY, datetime.now(tz=UTC).timestamp(), timeout=None)
 
 
 def archive_fingerprint() -> tuple[datetime | None, str]:
-    """(when the archive last changed, a token that changes with it): cheap to compute.
+    """(when the archive last changed, a token that changes with it): one primary-key lookup.
 
-    Every save and delete of the editorial models writes a history row, so the latest
-    `history_date` over those tables moves on every such change: one query of index lookups,
-    no COUNT and no scan. Edits that leave no history row (reference data, many-to-many links)
-    bump a generation in the cache through signals (`archive.signals`).
+    The database bumps a change row on every write to a table that reaches public output,
+    whatever the write path: saves, deletes, queryset `.update()`s, many-to-many links, raw SQL
+    (`archive.changes`). Signals also bump a generation in the cache (`archive.signals`).
     """
     # Ask the database the bodies are read from: a validator newer than a lagging replica's
     # data would let a client keep a stale body under a fresh ETag.
     alias = router.db_for_read(Article)
     with connections[alias].cursor() as cursor:
-        cursor.execute(_fingerprint_sql(alias))
-        row = cursor.fetchone()
-    moments = [_as_datetime(value) for value in row if value is not None]
+        row = changes.current(cursor) or (None, None)
+    moments = [_as_datetime(row[1])] if row[1] is not None else []
     generation = cache.get(GENERATION_CACHE_KEY)
     if generation is not None:
         moments.append(datetime.fromtimestamp(generation, tz=UTC))
     last_modified = max(moments, default=None)
     token = "|".join(str(value) for value in (*row, generation))
     return last_modified, token
-
-
-@functools.cache
-def _fingerprint_sql(alias: str) -> str:
-    # Built once: every `Model.history` access builds a new manager class (simple-history),
-    # which cost more than the query itself.
-    quote = connections[alias].ops.quote_name
-    columns = ", ".join(
-        f"(SELECT MAX({quote('history_date')}) FROM {quote(model.history.model._meta.db_table)})"
-        for model in _HISTORY_MODELS
-    )
-    return f"SELECT {columns}"  # table names come from the models
 
 
 def _as_datetime(value: datetime | str) -> datetime:
@@ -442,7 +428,8 @@ class Redactor:
     Names are masked with `archive.querysets.withheld_names` / `redact` (the one definition;
     character for character, so offsets into a body stay valid). An article's body also gets
     the passages of its restricted testimonies and the ages of its pseudonymised speakers
-    masked. Staff get an inactive redactor: they read everything.
+    masked. Only readers who may see protected identities (`can_see_protected_identities`)
+    get an inactive redactor; staff without the need-to-know read protected people masked.
 
     Names are loaded per article in batches (`load`), one query for a whole page.
     """
@@ -457,7 +444,7 @@ class Redactor:
 
     @classmethod
     def for_user(cls, user: User) -> Redactor:
-        return cls(active=not can_see_unpublished(user))
+        return cls(active=not can_see_protected_identities(user))
 
     def load(self, article_ids) -> None:
         load_page(redactor=self, redacted=article_ids)
@@ -511,7 +498,7 @@ def attach_withheld_passages(articles: list[Article], *, user: User) -> None:
     """Attach what `Redactor.body` needs: spans of the articles' restricted testimonies (of
     any status: a restricted proposal is masked too) and ages of speakers who may not be
     identified. Two queries, whatever the number of articles."""
-    if can_see_unpublished(user):
+    if can_see_protected_identities(user):
         for article in articles:
             article.withheld_spans, article.withheld_ages = (), ()
         return
@@ -523,11 +510,10 @@ def attach_withheld_passages(articles: list[Article], *, user: User) -> None:
         .values_list("article_id", "start", "end")
     ):
         spans[article_id].append((start, end))
-    testimonies = Testimony.objects.filter(
-        article_id__in=list(spans), status=TestimonyStatus.CONFIRMED
-    )
+    # Of any status and any article state: staff without the need-to-know read drafts and
+    # proposals with the same masking as the public reads published articles.
     for article_id, age in (
-        testimonies.filter(TestimonyQuerySet.public_q(), speaker_age__isnull=False)
+        Testimony.objects.filter(article_id__in=list(spans), speaker_age__isnull=False)
         .exclude(TestimonyQuerySet.identified_q())
         .values_list("article_id", "speaker_age")
     ):
@@ -535,3 +521,28 @@ def attach_withheld_passages(articles: list[Article], *, user: User) -> None:
     for article in articles:
         article.withheld_spans = tuple(spans[article.pk])
         article.withheld_ages = tuple(sorted(ages[article.pk]))
+
+
+# --- Consent ----------------------------------------------------------------------------------
+
+
+def consent_current(*, person: Person) -> ConsentRecord | None:
+    """The person's current consent: their newest record."""
+    return person.consent_records.order_by("-recorded_at", "-pk").first()
+
+
+def consent_due_for_review(*, within_days: int, limit: int) -> list[ConsentRecord]:
+    """Current consent records whose review-by date has passed or falls within `within_days`,
+    most overdue first. A superseded record's date no longer counts."""
+    horizon = timezone.localdate() + timedelta(days=within_days)
+    newest = (
+        ConsentRecord.objects.filter(person=OuterRef("person"))
+        .order_by("-recorded_at", "-pk")
+        .values("pk")[:1]
+    )
+    return list(
+        ConsentRecord.objects.filter(review_by__lte=horizon)
+        .filter(pk=Subquery(newest))
+        .select_related("person", "recorded_by")
+        .order_by("review_by", "pk")[:limit]
+    )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -23,6 +23,8 @@ from archive.models import (
     Article,
     Collection,
     CollectionItem,
+    ConsentRecord,
+    ConsentStatus,
     Person,
     ProtectionLevel,
     Status,
@@ -31,6 +33,7 @@ from archive.models import (
     TestimonyStatus,
     Visibility,
 )
+from archive.permissions import VIEW_PROTECTED_IDENTITY
 
 # How much context a TextQuoteSelector keeps on each side of the exact text.
 CONTEXT_CHARS = 32
@@ -659,3 +662,84 @@ def collection_item_remove(*, item: CollectionItem, by: AbstractBaseUser | None 
     item.delete()
     remaining = list(collection.items.order_by("position").values_list("pk", flat=True))
     collection_reorder(collection=collection, item_ids=remaining, by=by)
+
+
+# --- Protection and consent --------------------------------------------------------------------
+
+# Consent decisions after which nothing may identify the person until an editor decides again.
+CONSENT_RESTRICTS = frozenset({ConsentStatus.WITHDRAWN, ConsentStatus.REFUSED})
+
+
+@transaction.atomic
+def person_set_protection(
+    *, person: Person, level: str, reason: str, by: AbstractBaseUser | None = None
+) -> Person:
+    """Set how much the public may learn about a person, and why (required unless public)."""
+    _require(by, "archive.confirm_testimony", "decide on protection")
+    if level not in ProtectionLevel.values:
+        raise ValidationError({"protection_level": f"Unknown protection level {level!r}."})
+    _reject_nul(protection_reason=reason)
+    return _save_changes(person, {"protection_level": level, "protection_reason": reason})
+
+
+@transaction.atomic
+def person_record_consent(
+    *,
+    person: Person,
+    status: str,
+    method: str = "",
+    scope: Iterable[str] = (),
+    risk_note: str = "",
+    review_by: date | None = None,
+    by: AbstractBaseUser | None = None,
+) -> ConsentRecord:
+    """Record a consent decision about `person` (a new record; the newest one is current).
+
+    Withdrawn or refused consent restricts at once: the person becomes restricted (the most
+    protective level) and so does each of their testimonies, each change in the history with
+    the consent as its reason. Giving consent never lowers protection by itself: that stays an
+    editor's decision.
+    """
+    _require(by, VIEW_PROTECTED_IDENTITY, "see or record consent")
+    _require(by, "archive.add_consentrecord", "record consent")
+    scope = set(scope)
+    unknown = scope - set(ConsentRecord.SCOPE_FIELDS)
+    if unknown:
+        known = ", ".join(ConsentRecord.SCOPE_FIELDS)
+        raise ValidationError({"scope": f"Unknown scope {sorted(unknown)}; choose from {known}."})
+    _reject_nul(risk_note=risk_note)
+    record = ConsentRecord(
+        person=person,
+        status=status,
+        method=method,
+        risk_note=risk_note,
+        review_by=review_by,
+        recorded_by=by if by is not None and by.is_authenticated else None,
+        recorded_at=timezone.now(),
+        **{field: name in scope for name, field in ConsentRecord.SCOPE_FIELDS.items()},
+    )
+    record.full_clean()
+    record.save()
+    if status in CONSENT_RESTRICTS:
+        _restrict_after_consent(person=person, record=record)
+    return record
+
+
+def _restrict_after_consent(*, person: Person, record: ConsentRecord) -> None:
+    # A consequence of the consent decision, not a new editorial one: made as the system
+    # (by=None) whoever recorded the consent, with the decision as the reason in the history.
+    why = f"Consent {record.get_status_display().lower()} ({record.recorded_at:%Y-%m-%d})."
+    if person.protection_level != ProtectionLevel.RESTRICTED:
+        reason = f"{person.protection_reason} {why}".strip()
+        person._change_reason = why
+        person_set_protection(
+            person=person, level=ProtectionLevel.RESTRICTED, reason=reason, by=None
+        )
+    for testimony in person.testimonies.exclude(visibility=Visibility.RESTRICTED):
+        testimony._change_reason = why
+        testimony_update(
+            testimony=testimony,
+            visibility=Visibility.RESTRICTED,
+            protection_reason=f"{testimony.protection_reason} {why}".strip(),
+            by=None,
+        )

@@ -3,6 +3,7 @@ a testimony's quote is always the slice of its article's body."""
 
 import factory
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.utils import timezone
 
 from archive import models
@@ -13,10 +14,24 @@ class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = get_user_model()
         django_get_or_create = ("username",)
+        # The need-to-know trait adds a permission (a many-to-many row): nothing to re-save.
+        skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"user{n}")
     password = factory.django.Password("correct horse battery staple")
     is_staff = False
+
+    class Params:
+        # The need-to-know: the permission to see who protected people are.
+        need_to_know = factory.Trait(
+            permissions=factory.PostGeneration(
+                lambda user, create, extracted, **kwargs: user.user_permissions.add(
+                    Permission.objects.get(
+                        codename="view_protected_identity", content_type__app_label="archive"
+                    )
+                )
+            )
+        )
 
 
 class SourceFactory(factory.django.DjangoModelFactory):
@@ -163,3 +178,14 @@ class CreditFactory(factory.django.DjangoModelFactory):
     article = factory.SubFactory(ArticleFactory)
     name = factory.Sequence(lambda n: f"Reporter {n}")
     role = models.Credit.Role.REPORTER
+
+
+class ConsentRecordFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.ConsentRecord
+
+    person = factory.SubFactory(PersonFactory)
+    status = models.ConsentStatus.GIVEN
+    method = models.ConsentMethod.ORAL
+    covers_quote = True
+    recorded_at = factory.LazyFunction(timezone.now)

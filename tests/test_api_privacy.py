@@ -433,8 +433,10 @@ def test_article_body_masks_withheld_names_ages_and_restricted_passages_keeping_
     assert "Zorianaxq" not in json.dumps(annotation)
 
 
-def staff_client() -> APIClient:
-    user = UserFactory(username="desk-editor", is_staff=True)
+def staff_client(*, need_to_know: bool = True, username: str = "desk-editor") -> APIClient:
+    """A staff token; with the need-to-know (the permission to see protected identities)
+    unless told otherwise."""
+    user = UserFactory(username=username, is_staff=True, need_to_know=need_to_know)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
     return client
@@ -541,3 +543,162 @@ def test_a_restricted_proposal_is_masked_in_the_public_body_too():
     body = APIClient().get("/api/v1/articles/proposal-dispatch/").json()["body"]
     assert "cellar" not in body and "Trains left." in body
     assert len(body) == len(article.body)
+
+
+# --- Issue 15 item 3: need-to-know ----------------------------------------------------------
+
+# What tells who a protected person is: names (every word), slugs, descriptions, contexts.
+IDENTITIES = (
+    "Zorianaxq",
+    "Secretname",
+    "zorianaxq-secret",
+    "secret-description-xq",
+    "secret-context-xq",
+    "Prothidden",
+    "Personxq",
+    "prothidden-xq",
+    "Restrictedpersonxq",
+    "restrictedperson-xq",
+)
+
+SEARCH_URLS = (
+    "/api/v1/search/?q=Zorianaxq",
+    "/api/v1/search/?q=windows",
+    "/api/v1/search/?q=windows&type=testimony",
+    "/api/v1/search/?q=Countville",
+    "/api/v1/search/?q=Prothidden",
+    "/api/v1/search/?q=protected+words",
+)
+
+
+def contributor_client(groups, *, token: bool) -> APIClient:
+    """A contributor (staff, in the contributor group): by token or by admin session."""
+    user = UserFactory(username=f"contrib-{'token' if token else 'session'}", is_staff=True)
+    user.groups.add(groups["contributor"])
+    client = APIClient()
+    if token:
+        client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    else:
+        client.force_login(user)
+    return client
+
+
+def editor_client(groups) -> APIClient:
+    user = UserFactory(username="need-to-know-editor", is_staff=True)
+    user.groups.add(groups["editor"])
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    return client
+
+
+def assert_no_identity(url: str, status: int, body: str) -> None:
+    for secret in IDENTITIES:
+        assert secret not in body, (url, secret)
+    assert not re.search(rf"(?<![\w.]){SECRET_AGE}(?!\w)", body), url
+
+
+@pytest.mark.parametrize("token", [True, False], ids=["token", "session"])
+def test_staff_without_the_need_to_know_read_protected_people_as_the_public_does(
+    world, groups, token
+):
+    client = contributor_client(groups, token=token)
+    bodies = fetch_all(client, [*sweep_urls(), *SEARCH_URLS])
+    for url, (status, body) in bodies.items():
+        if any(secret in url for secret in IDENTITIES):
+            if "/search/" in url:
+                # Searching a withheld name finds nothing: a hit would confirm who spoke.
+                assert json.loads(body)["count"] == 0, url
+            else:
+                # A protected person asked for by slug: not found, as for the public.
+                assert status in (400, 404), url
+            continue
+        assert_no_identity(url, status, body)
+        if status == 200 and body.startswith(("{", "[")):
+            for testimony in serialised_testimonies(json.loads(body)):
+                if testimony["identity_withheld"]:
+                    assert testimony["speaker"] is None, url
+                    assert testimony["speaker_description"] is None, url
+                    assert testimony["context"] is None, url
+    # Only identities are masked: drafts, restricted material and markers stay in view.
+    everything = "\n".join(body for _, body in bodies.values())
+    for kept in ("DRAFTHEADLINEXQ", "RESTRICTEDQUOTEXQ", "INTERNALNOTEXQ", "Draftonly"):
+        assert kept in everything, kept
+    assert '"visibility":"restricted"' in everything
+
+
+def test_an_editor_with_the_need_to_know_reads_every_identity(world, groups):
+    bodies = fetch_all(editor_client(groups), [*sweep_urls(), *SEARCH_URLS])
+    everything = "\n".join(body for _, body in bodies.values())
+    for secret in IDENTITIES:
+        assert secret in everything, secret
+    assert str(SECRET_AGE) in everything
+
+
+@pytest.mark.django_db
+def test_superusers_and_editors_have_the_need_to_know_staff_and_contributors_do_not(groups):
+    from archive.permissions import can_see_protected_identities
+
+    assert can_see_protected_identities(UserFactory(is_superuser=True, is_staff=True))
+    editor = UserFactory(is_staff=True)
+    editor.groups.add(groups["editor"])
+    assert can_see_protected_identities(editor)
+    contributor = UserFactory(is_staff=True)
+    contributor.groups.add(groups["contributor"])
+    assert not can_see_protected_identities(contributor)
+    assert not can_see_protected_identities(UserFactory(is_staff=True))
+    assert not can_see_protected_identities(UserFactory(is_staff=True, is_active=False))
+    assert not can_see_protected_identities(None)
+
+
+# One row per endpoint and format: a URL and an identity the editor reads there.
+NEED_TO_KNOW_ENDPOINTS = {
+    "article-list": ("/api/v1/articles/?page_size=100", None),
+    "article-list-csv": ("/api/v1/articles/?page_size=100&format=csv", None),
+    "article-detail": ("/api/v1/articles/public-dispatch/", "Zorianaxq"),
+    "article-ninjs": ("/api/v1/articles/public-dispatch/?format=ninjs", "Zorianaxq"),
+    "article-browsable": ("/api/v1/articles/public-dispatch/?format=api", "Zorianaxq"),
+    "annotations": ("/api/v1/articles/public-dispatch/annotations/", "Zorianaxq"),
+    "testimony-list": ("/api/v1/testimonies/?page_size=100", "Zorianaxq"),
+    "testimony-list-csv": ("/api/v1/testimonies/?page_size=100&format=csv", "Zorianaxq"),
+    "testimony-detail": ("/api/v1/testimonies/{pseudonymised}/", "secret-context-xq"),
+    "testimony-by-place": ("/api/v1/testimonies/?place=countville&page_size=100", "Zorianaxq"),
+    "people-list": ("/api/v1/people/?page_size=100", "Prothidden"),
+    "collection-list": ("/api/v1/collections/?page_size=100", None),
+    "collection-detail": ("/api/v1/collections/public-collection/", "Zorianaxq"),
+    "search-by-name": ("/api/v1/search/?q=Zorianaxq", "Zorianaxq"),
+    "search-by-word": ("/api/v1/search/?q=windows&type=testimony", "Zorianaxq"),
+}
+
+
+@pytest.mark.parametrize("endpoint", NEED_TO_KNOW_ENDPOINTS)
+def test_each_endpoint_masks_protected_people_for_a_contributor_token_not_for_an_editor(
+    world, groups, endpoint
+):
+    template, identity = NEED_TO_KNOW_ENDPOINTS[endpoint]
+    url = template.format(pseudonymised=world["pseudonymised"].uid)
+    contributor = contributor_client(groups, token=True).get(url)
+    assert contributor.status_code == 200, url
+    assert_no_identity(url, 200, contributor.content.decode())
+    editor = editor_client(groups).get(url)
+    assert editor.status_code == 200, url
+    if identity is not None:
+        assert identity in editor.content.decode(), url
+    # Two readings of one URL: never one validator for both, never in a shared cache.
+    assert contributor["ETag"] != editor["ETag"]
+    assert contributor["Cache-Control"] == editor["Cache-Control"] == "private, no-store"
+
+
+@pytest.mark.parametrize("slug", ["prothidden-xq", "zorianaxq-secret", "restrictedperson-xq"])
+def test_a_protected_person_is_not_found_by_a_contributor_but_is_by_an_editor(world, groups, slug):
+    assert contributor_client(groups, token=True).get(f"/api/v1/people/{slug}/").status_code == 404
+    assert editor_client(groups).get(f"/api/v1/people/{slug}/").status_code == 200
+    speaker_filter = f"/api/v1/testimonies/?speaker={slug}"
+    assert contributor_client(groups, token=False).get(speaker_filter).status_code == 400
+
+
+def test_the_etag_a_contributor_holds_is_not_valid_for_an_editor(world, groups):
+    url = "/api/v1/articles/public-dispatch/"
+    etag = contributor_client(groups, token=True).get(url)["ETag"]
+    response = editor_client(groups).get(url, HTTP_IF_NONE_MATCH=etag)
+    assert response.status_code == 200
+    assert "Zorianaxq" in response.content.decode()

@@ -53,7 +53,7 @@ def anonymous():
 @pytest.fixture
 def staff(db):
     client = APIClient()
-    client.force_authenticate(UserFactory(username="searcher", is_staff=True))
+    client.force_authenticate(UserFactory(username="searcher", is_staff=True, need_to_know=True))
     return client
 
 

@@ -12,14 +12,20 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
-from archive import services
+from archive import selectors, services
 from archive.admin.base import (
+    WITHHELD_LABEL,
     ArchiveAdminMixin,
+    CheckboxLabelMixin,
+    Masked,
     TagListFilter,
     call_service,
     changed_values,
     error_messages,
+    identity_withheld_column,
+    mask_action_checkboxes,
     run_bulk,
+    withholds_identities,
 )
 from archive.forms import (
     AddTagForm,
@@ -37,11 +43,41 @@ from archive.models import (
     Testimony,
     TestimonyStatus,
 )
+from archive.querysets import TestimonyQuerySet
 from archive.search.admin import FullTextSearchMixin
 
 
 def may_edit(request, article: Article | None) -> bool:
     return article is None or services.article_may_edit(article=article, by=request.user)
+
+
+def reader_redactor(request) -> selectors.Redactor | None:
+    """The redactor for a reader without the need-to-know (None for one with it), one per
+    request: the names it loads per article are reused by every row and field."""
+    if not withholds_identities(request):
+        return None
+    if not hasattr(request, "_archive_redactor"):
+        request._archive_redactor = selectors.Redactor(active=True)
+    return request._archive_redactor
+
+
+def masked_article(request, article: Article | None) -> Article | None:
+    """`article` with `masked_body`, `masked_headline`… as this reader may read them, or None
+    when nothing in it is withheld from them (then it is shown and edited as usual)."""
+    redactor = reader_redactor(request)
+    if redactor is None or article is None:
+        return None
+    if not hasattr(article, "masked_body"):
+        selectors.with_withheld_passages(article, user=request.user)
+        article.masked_body = redactor.body(article)
+        for field in ("headline", "standfirst", "slug", "raw_text"):
+            value = getattr(article, field)
+            setattr(article, f"masked_{field}", redactor.text(value, article_id=article.pk))
+        article.identity_withheld = any(
+            getattr(article, f"masked_{field}") != getattr(article, field)
+            for field in ("body", "headline", "standfirst", "slug", "raw_text")
+        )
+    return article if article.identity_withheld else None
 
 
 class ArticleChildInline(admin.TabularInline):
@@ -79,13 +115,56 @@ class TestimonyInline(ArticleChildInline):
     readonly_fields = ("quote", "start", "end", "speaker", "visibility", "status")
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("speaker")
+        queryset = super().get_queryset(request).select_related("speaker")
+        if withholds_identities(request):
+            queryset = queryset.annotate(
+                identity_withheld=identity_withheld_column(~TestimonyQuerySet.identified_q())
+            )
+        return queryset
+
+    # Staff without the need-to-know read who spoke, and how old they were, only where the
+    # public may: elsewhere the columns are masked and read-only.
+    def get_fields(self, request, obj=None):
+        if withholds_identities(request):
+            return ("quote", "start", "end", "speaker_shown", "age_shown", "visibility", "status")
+        return super().get_fields(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        if withholds_identities(request):
+            return (*self.readonly_fields, "speaker_shown", "age_shown")
+        return super().get_readonly_fields(request, obj)
+
+    @admin.display(description="Speaker")
+    def speaker_shown(self, obj: Testimony) -> str:
+        if getattr(obj, "identity_withheld", True) and obj.speaker_label:
+            return WITHHELD_LABEL
+        return obj.speaker_label
+
+    @admin.display(description="Speaker age")
+    def age_shown(self, obj: Testimony):
+        withheld = getattr(obj, "identity_withheld", True)
+        return "" if withheld or obj.speaker_age is None else obj.speaker_age
 
 
 class AnnotationInline(ArticleChildInline):
     model = Annotation
     fields = ("exact", "start", "end", "motivation", "body", "is_public", "author_name")
     readonly_fields = ("exact", "start", "end", "author_name")
+
+    def get_fields(self, request, obj=None):
+        if masked_article(request, obj) is not None:
+            return ("exact_shown", *self.fields[1:])
+        return super().get_fields(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        if masked_article(request, obj) is not None:
+            return (*self.readonly_fields, "exact_shown")
+        return super().get_readonly_fields(request, obj)
+
+    @admin.display(description="Exact")
+    def exact_shown(self, obj: Annotation) -> str:
+        redactor = selectors.Redactor(active=True)
+        return redactor.text(obj.exact, article_id=obj.article_id) or ""
 
 
 class CreditInline(admin.TabularInline):
@@ -130,8 +209,18 @@ ARTICLE_DATE_FIELDS = (
 )
 
 
+# For staff without the need-to-know, in an article that names someone protected: the texts
+# shown masked and read-only in place of the fields.
+MASKED_ARTICLE_FIELDS = {
+    "headline": "masked_headline",
+    "slug": "masked_slug",
+    "standfirst": "masked_standfirst",
+    "body": "masked_body",
+}
+
+
 @admin.register(Article)
-class ArticleAdmin(FullTextSearchMixin, ArchiveAdminMixin, SimpleHistoryAdmin):
+class ArticleAdmin(CheckboxLabelMixin, FullTextSearchMixin, ArchiveAdminMixin, SimpleHistoryAdmin):
     form = ArticleAdminForm
     change_form_template = "admin/archive/article/change_form.html"
     list_display = (
@@ -178,14 +267,18 @@ class ArticleAdmin(FullTextSearchMixin, ArchiveAdminMixin, SimpleHistoryAdmin):
                 ),
                 ("Classification", {"fields": ("places", "tags")}),
             )
+        masked = MASKED_ARTICLE_FIELDS if masked_article(request, obj) is not None else {}
         return (
             ("Workflow", {"fields": (("status", "published_at"),)}),
-            (None, {"fields": ARTICLE_TEXT_FIELDS}),
+            (None, {"fields": tuple(masked.get(f, f) for f in ARTICLE_TEXT_FIELDS)}),
             ("Date and origin", {"fields": ARTICLE_DATE_FIELDS}),
             (
                 "Text",
                 {
-                    "fields": (("body", "raw_capture"), ("raw_sha256", "captured_at")),
+                    "fields": (
+                        (masked.get("body", "body"), "raw_capture"),
+                        ("raw_sha256", "captured_at"),
+                    ),
                     "description": "The cleaned body (offsets point here) beside the raw "
                     "capture, which never changes.",
                 },
@@ -196,11 +289,78 @@ class ArticleAdmin(FullTextSearchMixin, ArchiveAdminMixin, SimpleHistoryAdmin):
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return ()
-        return ("status", "published_at", "raw_capture", "raw_sha256", "captured_at")
+        fixed = ("status", "published_at", "raw_capture", "raw_sha256", "captured_at")
+        if masked_article(request, obj) is not None:
+            return (*fixed, *MASKED_ARTICLE_FIELDS.values())
+        return fixed
+
+    def get_changelist_instance(self, request):
+        changelist = super().get_changelist_instance(request)
+        redactor = reader_redactor(request)
+        if redactor is not None:
+            mask_action_checkboxes(
+                self, changelist, lambda obj: redactor.text(obj.headline, article_id=obj.pk)
+            )
+        return changelist
+
+    def get_prepopulated_fields(self, request, obj=None):
+        if masked_article(request, obj) is not None:
+            return {}
+        return super().get_prepopulated_fields(request, obj)
+
+    def get_list_display(self, request):
+        redactor = reader_redactor(request)
+        if redactor is None:
+            return super().get_list_display(request)
+
+        # Staff without the need-to-know read headlines with withheld names masked (bound to
+        # this request's redactor: the ModelAdmin instance is shared between requests).
+        @admin.display(description="Headline")
+        def headline(obj: Article) -> str:
+            return redactor.text(obj.headline, article_id=obj.pk)
+
+        return tuple(headline if f == "headline" else f for f in super().get_list_display(request))
+
+    @admin.display(description="Headline")
+    def masked_headline(self, obj: Article) -> str:
+        return obj.masked_headline
+
+    @admin.display(description="Slug")
+    def masked_slug(self, obj: Article) -> str:
+        return obj.masked_slug
+
+    @admin.display(description="Standfirst")
+    def masked_standfirst(self, obj: Article) -> str:
+        return obj.masked_standfirst
+
+    @admin.display(description="Body (read-only: it names someone protected)")
+    def masked_body(self, obj: Article) -> str:
+        return format_html('<pre class="raw-capture">{}</pre>', obj.masked_body)
+
+    def history_view(self, request, object_id, extra_context=None):
+        self._refuse_masked(request, object_id)
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        self._refuse_masked(request, object_id)
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def _refuse_masked(self, request, object_id) -> None:
+        # Past versions hold the names as they were: closed to readers who would see them
+        # masked today.
+        if masked_article(request, self.get_object(request, unquote(object_id))) is not None:
+            raise PermissionDenied
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if masked_article(request, obj) is not None:
+            context["original"] = Masked(obj, obj.masked_headline)
+            context["subtitle"] = obj.masked_headline
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     @admin.display(description="Raw capture (read-only)")
     def raw_capture(self, obj: Article) -> str:
-        return format_html('<pre class="raw-capture">{}</pre>', obj.raw_text)
+        raw = obj.masked_raw_text if getattr(obj, "identity_withheld", False) else obj.raw_text
+        return format_html('<pre class="raw-capture">{}</pre>', raw)
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("source", "dateline_place")
@@ -393,13 +553,20 @@ class ArticleAdmin(FullTextSearchMixin, ArchiveAdminMixin, SimpleHistoryAdmin):
 
     def annotator_context(self, request, article: Article) -> dict:
         anchors = []
-        for testimony in article.testimonies.select_related("speaker"):
+        withhold = withholds_identities(request)
+        testimonies = article.testimonies.select_related("speaker").annotate(
+            identity_withheld=identity_withheld_column(~TestimonyQuerySet.identified_q())
+        )
+        for testimony in testimonies:
+            speaker = testimony.speaker_label
+            if withhold and testimony.identity_withheld and speaker:
+                speaker = WITHHELD_LABEL
             anchors.append(
                 {
                     "kind": "testimony",
                     "start": testimony.start,
                     "end": testimony.end,
-                    "title": f"Testimony — {testimony.speaker_label} "
+                    "title": f"Testimony — {speaker} "
                     f"({testimony.get_visibility_display()}, {testimony.get_status_display()})",
                     "url": reverse("admin:archive_testimony_change", args=(testimony.pk,)),
                 }
@@ -416,10 +583,12 @@ class ArticleAdmin(FullTextSearchMixin, ArchiveAdminMixin, SimpleHistoryAdmin):
                 }
             )
         user = request.user
-        editable = may_edit(request, article)
+        masked = masked_article(request, article)
+        # A masked text cannot be annotated: a selection would anchor on the masks.
+        editable = may_edit(request, article) and masked is None
         return {
             "data": {
-                "body": article.body,
+                "body": article.body if masked is None else masked.masked_body,
                 "anchors": anchors,
                 # Offered only where the views would accept the selection.
                 "annotateUrl": reverse("admin:archive_article_annotate", args=(article.pk,))

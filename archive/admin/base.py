@@ -6,15 +6,21 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from functools import cached_property
 
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.filters import ChoicesFieldListFilter, RelatedFieldListFilter
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import connections
+from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.http import HttpResponseRedirect
+from django.utils.html import format_html
 from django.utils.text import capfirst
 
-from archive.models import Place, Tag
+from archive.models import Person, Place, Tag
+from archive.permissions import can_see_protected_identities
+from archive.querysets import with_words
 
 # Up to this many rows a changelist says exactly how many match; beyond, it estimates.
 COUNT_LIMIT = 10_000
@@ -217,3 +223,118 @@ def titled(title: str, base: type = ChoicesFieldListFilter) -> type:
             self.title = title
 
     return TitledFilter
+
+
+# --- Need-to-know ------------------------------------------------------------------------------
+
+# What staff without the need-to-know read in place of a protected person's identity. Fixed, not
+# character for character: in the admin nothing anchors on it, and a length is a clue.
+WITHHELD_LABEL = "█████ (identity withheld)"
+
+
+def withholds_identities(request) -> bool:
+    """Must this admin page mask protected people (`can_see_protected_identities`)?"""
+    return not can_see_protected_identities(request.user)
+
+
+def withheld_person_q(prefix: str = "") -> Q:
+    """People whose identity staff without the need-to-know may not learn (see
+    `PersonQuerySet.nameable`), as a condition on `prefix`-related people."""
+    return ~Q(**{f"{prefix}pk__in": Person.objects.nameable().values("pk")})
+
+
+def withheld_names_for_staff() -> frozenset[str]:
+    """Every name (variants and words of them too) of the people staff without the
+    need-to-know may not learn about: for texts that belong to no one article."""
+    rows = Person.objects.filter(withheld_person_q()).values_list("name", "name_variants__name")
+    return with_words({name for row in rows for name in row if name})
+
+
+def identity_withheld_column(q: Q) -> ExpressionWrapper:
+    return ExpressionWrapper(q, output_field=BooleanField())
+
+
+class Masked:
+    """An object shown under a withheld identity: `str()` gives the label, the rest is the
+    object's (the admin templates read `original.pk`, `original.get_absolute_url`…)."""
+
+    def __init__(self, obj, label: str = WITHHELD_LABEL) -> None:
+        self._obj, self._label = obj, label
+
+    def __getattr__(self, name):
+        return getattr(self._obj, name)
+
+    def __str__(self) -> str:
+        return self._label
+
+
+def mask_action_checkboxes(model_admin, changelist, label_of: Callable) -> None:
+    """The row checkboxes' labels name each object (`str(obj)`): label this changelist's rows
+    with `label_of(obj)` instead (read by `CheckboxLabelMixin.action_checkbox`)."""
+    changelist.result_list = list(changelist.result_list)
+    for obj in changelist.result_list:
+        obj.checkbox_label = label_of(obj)
+
+
+class CheckboxLabelMixin:
+    def action_checkbox(self, obj):
+        label = getattr(obj, "checkbox_label", None)
+        if label is None:
+            return super().action_checkbox(obj)
+        attrs = {
+            "class": "action-select",
+            "aria-label": format_html("Select this object for an action - {}", label),
+        }
+        checkbox = forms.CheckboxInput(attrs, lambda value: False)
+        return checkbox.render(helpers.ACTION_CHECKBOX_NAME, str(obj.pk))
+
+
+class NeedToKnowAdminMixin(CheckboxLabelMixin):
+    """A ModelAdmin whose objects may carry a protected identity (`identity_withheld`,
+    annotated by `get_queryset` for readers without the need-to-know). For them such an object
+    is read-only, shown under a label, and its history is closed (it shows the old values)."""
+
+    def identity_withheld(self, request, obj) -> bool:
+        return obj is not None and bool(getattr(obj, "identity_withheld", False))
+
+    def withheld_q(self) -> Q:
+        raise NotImplementedError
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if withholds_identities(request):
+            queryset = queryset.annotate(
+                identity_withheld=identity_withheld_column(self.withheld_q())
+            )
+        return queryset
+
+    def get_changelist_instance(self, request):
+        changelist = super().get_changelist_instance(request)
+        if withholds_identities(request):
+            mask_action_checkboxes(
+                self,
+                changelist,
+                lambda obj: WITHHELD_LABEL if getattr(obj, "identity_withheld", False) else obj,
+            )
+        return changelist
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if self.identity_withheld(request, obj):
+            context["original"] = Masked(obj)
+            context["title"] = f"View {self.opts.verbose_name}"
+            context["subtitle"] = WITHHELD_LABEL
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def history_view(self, request, object_id, extra_context=None):
+        self._refuse_withheld(request, object_id)
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        self._refuse_withheld(request, object_id)
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def _refuse_withheld(self, request, object_id) -> None:
+        if withholds_identities(request) and self.identity_withheld(
+            request, self.get_object(request, object_id)
+        ):
+            raise PermissionDenied

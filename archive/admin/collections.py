@@ -5,12 +5,90 @@ from __future__ import annotations
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from archive import services
-from archive.admin.base import ArchiveAdminMixin, call_service, changed_values, run_bulk
+from archive import selectors, services
+from archive.admin.base import (
+    ArchiveAdminMixin,
+    call_service,
+    changed_values,
+    run_bulk,
+    withheld_names_for_staff,
+    withholds_identities,
+)
 from archive.forms import CollectionItemInlineForm
 from archive.models import Collection, CollectionItem
+from archive.querysets import redact
 
 
+def _masked(text: str, *, article_id: int | None = None) -> str:
+    """`text` with every name withheld from staff without the need-to-know masked: those
+    withheld in the item's article, and every protected person's (a collection's texts belong
+    to no one article). Computed per text: collection pages are short, and read-only for them."""
+    names = withheld_names_for_staff()
+    if article_id is not None:
+        names = names | selectors.Redactor(active=True).names(article_id)
+    return redact(text, names)
+
+
+def _item_article_id(item: CollectionItem) -> int | None:
+    return item.article_id or (item.testimony.article_id if item.testimony_id else None)
+
+
+class MaskedCollectionTextsMixin:
+    """For staff without the need-to-know, collections' own texts (titles, introductions,
+    captions) and what their items show are read with withheld names masked, read-only, and
+    not searched (a hit on a caption would confirm the name in it)."""
+
+    masked_fields: tuple[str, ...] = ()
+
+    def get_fields(self, request, obj=None):
+        if withholds_identities(request):
+            return self.masked_fields
+        return super().get_fields(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        if withholds_identities(request):
+            return self.masked_fields
+        return super().get_readonly_fields(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return not withholds_identities(request) and super().has_change_permission(request, obj)
+
+    def has_add_permission(self, request, *args):
+        return not withholds_identities(request) and super().has_add_permission(request, *args)
+
+    def has_delete_permission(self, request, obj=None):
+        return not withholds_identities(request) and super().has_delete_permission(request, obj)
+
+    def get_search_fields(self, request):
+        if withholds_identities(request):
+            return ("=slug",) if self.model is Collection else ("=collection__slug",)
+        return super().get_search_fields(request)
+
+    def get_prepopulated_fields(self, request, obj=None):
+        return (
+            {} if withholds_identities(request) else super().get_prepopulated_fields(request, obj)
+        )
+
+
+def _masked_item_display(model_admin_class):
+    """Display methods for an item's target and caption, masked (used where a reader without
+    the need-to-know reads items)."""
+
+    @admin.display(description="Item")
+    def masked_target(self, item: CollectionItem) -> str:
+        text = item.article.headline if item.article_id else item.testimony.quote
+        return selectors.Redactor(active=True).text(text, article_id=_item_article_id(item))
+
+    @admin.display(description="Caption")
+    def masked_caption(self, item: CollectionItem) -> str:
+        return selectors.Redactor(active=True).text(item.caption, article_id=_item_article_id(item))
+
+    model_admin_class.masked_target = masked_target
+    model_admin_class.masked_caption = masked_caption
+    return model_admin_class
+
+
+@_masked_item_display
 class CollectionItemInline(admin.TabularInline):
     model = CollectionItem
     form = CollectionItemInlineForm
@@ -23,16 +101,42 @@ class CollectionItemInline(admin.TabularInline):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("article", "testimony")
 
+    def get_fields(self, request, obj=None):
+        if withholds_identities(request):
+            return ("masked_target", "masked_caption")
+        return super().get_fields(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        if withholds_identities(request):
+            return ("masked_target", "masked_caption")
+        return super().get_readonly_fields(request, obj)
+
 
 @admin.register(Collection)
-class CollectionAdmin(ArchiveAdminMixin, SimpleHistoryAdmin):
+class CollectionAdmin(MaskedCollectionTextsMixin, ArchiveAdminMixin, SimpleHistoryAdmin):
     list_display = ("title", "status", "curator", "published_at", "updated_at")
     list_filter = ("status",)
     search_fields = ("title", "introduction", "curator", "=slug")
     prepopulated_fields = {"slug": ("title",)}
     fields = ("title", "slug", "curator", "introduction", ("status", "published_at"))
     readonly_fields = ("status", "published_at")
+    masked_fields = ("masked_title", "masked_introduction", "status", "published_at")
     inlines = (CollectionItemInline,)
+
+    # A collection's own texts belong to no article: the names withheld everywhere apply.
+    @admin.display(description="Title")
+    def masked_title(self, collection: Collection) -> str:
+        return _masked(collection.title)
+
+    @admin.display(description="Introduction")
+    def masked_introduction(self, collection: Collection) -> str:
+        return _masked(collection.introduction)
+
+    def get_list_display(self, request):
+        if withholds_identities(request):
+            return ("masked_title", "status", "curator", "published_at", "updated_at")
+        return super().get_list_display(request)
+
     actions = ("publish_selected", "withdraw_selected")
 
     class Media:
@@ -141,7 +245,8 @@ class CollectionAdmin(ArchiveAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(CollectionItem)
-class CollectionItemAdmin(ArchiveAdminMixin, SimpleHistoryAdmin):
+@_masked_item_display
+class CollectionItemAdmin(MaskedCollectionTextsMixin, ArchiveAdminMixin, SimpleHistoryAdmin):
     list_display = ("collection", "position", "article", "testimony", "caption")
     list_select_related = ("collection", "article", "testimony")
     list_filter = ("collection__status",)
@@ -149,8 +254,20 @@ class CollectionItemAdmin(ArchiveAdminMixin, SimpleHistoryAdmin):
     autocomplete_fields = ("collection", "article", "testimony")
     fields = ("collection", "position", "article", "testimony", "caption")
     readonly_fields = ("position",)
+    masked_fields = ("collection_slug", "position", "masked_target", "masked_caption")
+
+    @admin.display(description="Collection")
+    def collection_slug(self, item: CollectionItem) -> str:
+        return item.collection.slug
+
+    def get_list_display(self, request):
+        if withholds_identities(request):
+            return ("collection_slug", "position", "masked_target", "masked_caption")
+        return super().get_list_display(request)
 
     def get_readonly_fields(self, request, obj=None):
+        if withholds_identities(request):
+            return self.masked_fields
         return ("collection", "position") if obj is not None else ("position",)
 
     def save_model(self, request, obj, form, change):

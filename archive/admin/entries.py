@@ -11,10 +11,12 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
-from archive import services
+from archive import selectors, services
 from archive.admin.articles import add_tag_action
 from archive.admin.base import (
+    WITHHELD_LABEL,
     ArchiveAdminMixin,
+    NeedToKnowAdminMixin,
     RegionListFilter,
     TagListFilter,
     ThemeListFilter,
@@ -22,10 +24,13 @@ from archive.admin.base import (
     changed_values,
     run_bulk,
     titled,
+    withheld_person_q,
+    withholds_identities,
 )
 from archive.forms import ConfirmTestimoniesForm
 from archive.models import (
     Annotation,
+    ConsentRecord,
     Credit,
     Person,
     PersonName,
@@ -37,7 +42,11 @@ from archive.models import (
     Testimony,
     TestimonyStatus,
 )
-from archive.search.admin import FullTextSearchMixin
+from archive.permissions import can_see_protected_identities
+from archive.querysets import TestimonyQuerySet
+from archive.search.admin import ADMIN_SEARCH_LIMIT, FullTextSearchMixin
+from archive.search.engine import search_ids
+from archive.search.query import SearchQueryError
 
 
 def short(text: str, length: int = 80) -> str:
@@ -90,7 +99,13 @@ class SpeakerListFilter(admin.SimpleListFilter):
         if not value or not value.isdigit():
             return ()
         person = Person.objects.filter(pk=value).only("name", "role").first()
-        return ((value, str(person)),) if person else ()
+        if person is None:
+            return ()
+        if withholds_identities(request) and (
+            Person.objects.filter(pk=person.pk).filter(withheld_person_q()).exists()
+        ):
+            return ((value, WITHHELD_LABEL),)
+        return ((value, str(person)),)
 
     def queryset(self, request, queryset):
         value = self.value()
@@ -102,7 +117,9 @@ class SpeakerListFilter(admin.SimpleListFilter):
 
 
 @admin.register(Testimony)
-class TestimonyAdmin(FullTextSearchMixin, ArchiveAdminMixin, SimpleHistoryAdmin):
+class TestimonyAdmin(
+    NeedToKnowAdminMixin, FullTextSearchMixin, ArchiveAdminMixin, SimpleHistoryAdmin
+):
     list_display = (
         "quote_excerpt",
         "speaker_column",
@@ -151,9 +168,78 @@ class TestimonyAdmin(FullTextSearchMixin, ArchiveAdminMixin, SimpleHistoryAdmin)
     def quote_excerpt(self, obj: Testimony) -> str:
         return short(obj.quote)
 
-    @admin.display(description="Speaker", ordering="speaker__name")
+    def withheld_q(self) -> Q:
+        return ~TestimonyQuerySet.identified_q()
+
+    @admin.display(description="Speaker")
     def speaker_column(self, obj: Testimony) -> str:
+        if getattr(obj, "identity_withheld", False) and obj.speaker_label:
+            return WITHHELD_LABEL
         return obj.speaker_label
+
+    @admin.display(description="Speaker")
+    def withheld_speaker(self, obj: Testimony) -> str:
+        return WITHHELD_LABEL
+
+    @admin.display(description="Context")
+    def withheld_context(self, obj: Testimony) -> str:
+        return WITHHELD_LABEL if obj.context else ""
+
+    @admin.display(description="Article")
+    def masked_article(self, obj: Testimony) -> str:
+        return selectors.Redactor(active=True).text(obj.article.headline, article_id=obj.article_id)
+
+    @admin.display(description="Passage in the article")
+    def masked_passage(self, obj: Testimony) -> str:
+        quote = selectors.Redactor(active=True).text(obj.quote, article_id=obj.article_id)
+        url = reverse("admin:archive_article_change", args=(obj.article_id,))
+        return format_html('<q>{}</q> — <a href="{}">open the article’s text</a>', quote, url)
+
+    def get_list_display(self, request):
+        if not withholds_identities(request):
+            return super().get_list_display(request)
+        redactor = selectors.Redactor(active=True)
+
+        # Bound to this request's redactor: the ModelAdmin is shared between requests.
+        @admin.display(description="Quote")
+        def quote(obj: Testimony) -> str:
+            return short(redactor.text(obj.quote, article_id=obj.article_id) or "")
+
+        @admin.display(description="Article")
+        def article(obj: Testimony) -> str:
+            return redactor.text(obj.article.headline, article_id=obj.article_id) or ""
+
+        columns = {"quote_excerpt": quote, "article": article}
+        return tuple(columns.get(f, f) for f in super().get_list_display(request))
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if not withholds_identities(request):
+            return fieldsets
+        # Headlines and quotes can name someone: read as this reader may.
+        masked = {None: ("masked_article", "masked_passage", ("start", "end"))}
+        if self.identity_withheld(request, obj):
+            # Who spoke, their age and description, and the context that could tell who.
+            masked |= {
+                "Speaker": ("withheld_speaker", "place", "tags"),
+                "Context": ("withheld_context", "language", "translation_note"),
+            }
+        return tuple(
+            (name, {**options, "fields": masked.get(name, options["fields"])})
+            for name, options in fieldsets
+        )
+
+    def get_search_results(self, request, queryset, search_term):
+        results, duplicates = super().get_search_results(request, queryset, search_term)
+        if withholds_identities(request) and search_term.strip():
+            # The description field search would confirm a withheld speaker's description;
+            # the full-text search already answers for this reader.
+            try:
+                ids = search_ids(self.model, search_term, request.user, limit=ADMIN_SEARCH_LIMIT)
+            except SearchQueryError:
+                ids = []
+            results = results.exclude(self.withheld_q() & ~Q(pk__in=ids))
+        return results, duplicates
 
     @admin.display(description="Passage in the article")
     def passage(self, obj: Testimony) -> str:
@@ -162,6 +248,10 @@ class TestimonyAdmin(FullTextSearchMixin, ArchiveAdminMixin, SimpleHistoryAdmin)
 
     def get_readonly_fields(self, request, obj=None):
         fixed = ("article", "passage", "start", "end", "status", "protection_decided_at")
+        if withholds_identities(request):
+            fixed = (*fixed, "masked_article", "masked_passage")
+        if self.identity_withheld(request, obj):
+            fixed = (*fixed, "withheld_speaker", "withheld_context")
         if not request.user.has_perm("archive.confirm_testimony"):
             # Protection is an editor's decision (testimony_update refuses it otherwise).
             return (*fixed, "visibility", "protection_reason")
@@ -326,24 +416,176 @@ class PersonNameInline(admin.TabularInline):
     extra = 1
 
 
+class NeedToKnowMixin:
+    """Only readers with the need-to-know (`can_see_protected_identities`) see these at all."""
+
+    def has_view_permission(self, request, obj=None):
+        return can_see_protected_identities(request.user) and super().has_view_permission(
+            request, obj
+        )
+
+    def has_add_permission(self, request, *args):
+        return can_see_protected_identities(request.user) and super().has_add_permission(
+            request, *args
+        )
+
+    def has_module_permission(self, request):
+        return can_see_protected_identities(request.user) and super().has_module_permission(request)
+
+    # Consent records are a log: a correction is a new record, never an edit or a deletion.
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+CONSENT_FIELDS = (
+    "status",
+    "method",
+    ("covers_quote", "covers_name", "covers_age", "covers_image"),
+    "risk_note",
+    "review_by",
+    ("recorded_by", "recorded_at"),
+)
+
+
+class ConsentRecordInline(NeedToKnowMixin, admin.TabularInline):
+    """The person's consent log, newest first; new records are added on their own page, so
+    that the service applies what a withdrawal entails."""
+
+    model = ConsentRecord
+    extra = 0
+    fields = ("status", "method", "scope", "risk_note", "review_by", "recorded_by", "recorded_at")
+    readonly_fields = fields
+    show_change_link = True
+
+    @admin.display(description="Scope")
+    def scope(self, obj: ConsentRecord) -> str:
+        return ", ".join(obj.scope) or "—"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ConsentRecord)
+class ConsentRecordAdmin(NeedToKnowMixin, ArchiveAdminMixin, SimpleHistoryAdmin):
+    list_display = (
+        "person",
+        "status",
+        "method",
+        "scope",
+        "review_by",
+        "recorded_by",
+        "recorded_at",
+    )
+    list_select_related = ("person", "recorded_by")
+    list_filter = ("status", "method", "review_by")
+    search_fields = ("person__name", "person__name_variants__name", "risk_note")
+    autocomplete_fields = ("person",)
+    fields = ("person", *CONSENT_FIELDS)
+    readonly_fields = ("recorded_by", "recorded_at")
+    date_hierarchy = "recorded_at"
+
+    @admin.display(description="Scope")
+    def scope(self, obj: ConsentRecord) -> str:
+        return ", ".join(obj.scope) or "—"
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        record = call_service(
+            services.person_record_consent,
+            person=data["person"],
+            status=data["status"],
+            method=data["method"],
+            scope=[name for name, field in ConsentRecord.SCOPE_FIELDS.items() if data[field]],
+            risk_note=data["risk_note"],
+            review_by=data["review_by"],
+            by=request.user,
+        )
+        # The admin goes on with `obj` (its log entry, its redirect): make it the saved record.
+        obj.pk, obj.recorded_at, obj.recorded_by = record.pk, record.recorded_at, record.recorded_by
+
+
 @admin.register(Person)
-class PersonAdmin(ArchiveAdminMixin, SimpleHistoryAdmin):
-    list_display = ("name", "role", "kind", "protection_level", "testimonies_link", "updated_at")
+class PersonAdmin(NeedToKnowAdminMixin, ArchiveAdminMixin, SimpleHistoryAdmin):
+    list_display = (
+        "name_column",
+        "role_column",
+        "kind",
+        "protection_level",
+        "testimonies_link",
+        "updated_at",
+    )
     list_filter = ("kind", "protection_level")
     search_fields = ("name", "name_variants__name", "role", "=slug")
     prepopulated_fields = {"slug": ("name",)}
-    inlines = (PersonNameInline,)
+    inlines = (PersonNameInline, ConsentRecordInline)
+    # What a protected person's page shows to staff without the need-to-know.
+    withheld_fields = ("withheld_identity", "kind", "protection_level")
+
+    def withheld_q(self) -> Q:
+        return withheld_person_q()
+
+    @admin.display(description="Name")
+    def name_column(self, obj: Person) -> str:
+        return WITHHELD_LABEL if getattr(obj, "identity_withheld", False) else obj.name
+
+    @admin.display(description="Role")
+    def role_column(self, obj: Person) -> str:
+        # A role ("drone unit commander in Toretsk") can name someone as surely as a name.
+        return "" if getattr(obj, "identity_withheld", False) else obj.role
+
+    @admin.display(description="Identity")
+    def withheld_identity(self, obj: Person) -> str:
+        return WITHHELD_LABEL
 
     @admin.display(description="Testimonies")
     def testimonies_link(self, obj: Person) -> str:
         url = reverse("admin:archive_testimony_changelist")
         return format_html('<a href="{}?speaker={}">their testimonies</a>', url, obj.pk)
 
+    def get_ordering(self, request):
+        # Alphabetical order would tell where a withheld name sorts.
+        return ("pk",) if withholds_identities(request) else super().get_ordering(request)
+
+    def get_search_results(self, request, queryset, search_term):
+        queryset, duplicates = super().get_search_results(request, queryset, search_term)
+        if withholds_identities(request) and (search_term or "autocomplete" in request.path):
+            # Finding a protected person by a name would confirm the name; an autocomplete
+            # shows each person's name (str), so it never offers them either.
+            queryset = queryset.exclude(withheld_person_q())
+        return queryset, duplicates
+
+    def has_change_permission(self, request, obj=None):
+        if self.identity_withheld(request, obj):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def get_fields(self, request, obj=None):
+        if self.identity_withheld(request, obj):
+            return self.withheld_fields
+        return super().get_fields(request, obj)
+
     def get_readonly_fields(self, request, obj=None):
+        if self.identity_withheld(request, obj):
+            return self.withheld_fields
         # Deciding who is protected is an editor's call; a contributor records people as found.
         if obj is not None and not request.user.has_perm("archive.confirm_testimony"):
             return ("protection_level", "protection_reason")
         return ()
+
+    def get_prepopulated_fields(self, request, obj=None):
+        return (
+            {}
+            if self.identity_withheld(request, obj)
+            else super().get_prepopulated_fields(request, obj)
+        )
+
+    def get_inline_instances(self, request, obj=None):
+        if self.identity_withheld(request, obj):
+            return []
+        return super().get_inline_instances(request, obj)
 
 
 @admin.register(PersonName)
@@ -352,6 +594,13 @@ class PersonNameAdmin(ArchiveAdminMixin, admin.ModelAdmin):
     list_select_related = ("person",)
     search_fields = ("name", "person__name")
     autocomplete_fields = ("person",)
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if withholds_identities(request):
+            # Another spelling of a protected person's name is their name.
+            queryset = queryset.exclude(withheld_person_q("person__"))
+        return queryset
 
 
 # --- Places --------------------------------------------------------------------------------------

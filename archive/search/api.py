@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
-from archive.querysets import can_see_unpublished
+from archive.api import not_modified_response, set_validators, validators
 from archive.search.engine import KINDS, SearchFilters, search
 from archive.search.query import SearchQueryError
 from archive.search.serializers import (
@@ -47,6 +47,12 @@ class SearchView(APIView):
         params = SearchParamsSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         data = params.validated_data
+        # Conditional GET on the same validators as every other endpoint, checked before the
+        # search runs.
+        etag, last_modified = validators(request)
+        response = not_modified_response(request, etag, last_modified)
+        if response is not None:
+            return self._cache_headers(request, response, etag, last_modified)
         page, page_size = data["page"], data["page_size"]
         filters = SearchFilters(
             **{
@@ -88,9 +94,14 @@ class SearchView(APIView):
             "results": SearchHitSerializer(results.hits, many=True).data,
         }
         response = Response(body, status=status.HTTP_200_OK)
+        return self._cache_headers(request, response, etag, last_modified)
+
+    @staticmethod
+    def _cache_headers(request, response, etag: str, last_modified: int | None):
+        set_validators(response, etag, last_modified)
         # What a search returns depends on who asks: never let a shared cache mix them up.
         patch_vary_headers(response, ("Authorization", "Cookie"))
-        if can_see_unpublished(request.user):
+        if request.user.is_authenticated:
             patch_cache_control(response, private=True, no_store=True)
         else:
             patch_cache_control(response, public=True, max_age=PUBLIC_MAX_AGE)

@@ -17,7 +17,8 @@ from django.db.models import BooleanField, Case, CharField, Q, QuerySet, Value, 
 from django.db.models.functions import Coalesce
 
 from archive.models import UNDATED, Article, Person, PersonName, Testimony
-from archive.querysets import TestimonyQuerySet, can_see_unpublished, redact
+from archive.permissions import can_see_protected_identities
+from archive.querysets import TestimonyQuerySet, redact
 from archive.search.backends import (
     MARK_END,
     MARK_START,
@@ -151,7 +152,7 @@ def withheld_words(words: list[str], user: User | None) -> set[str]:
     Only people whose names contain one of the query's words are looked at, through the
     name indexes, so this stays cheap however many people and testimonies there are.
     """
-    if can_see_unpublished(user) or not words:
+    if can_see_protected_identities(user) or not words:
         return set()
     from archive.models import ProtectionLevel
 
@@ -232,7 +233,7 @@ def _testimonies_by_speaker(
         if not people:
             return None
     testimonies = Testimony.objects.filter(speaker__in=sorted(people)[:MAX_NAMED_PEOPLE])
-    if not can_see_unpublished(user):
+    if not can_see_protected_identities(user):
         testimonies = testimonies.filter(TestimonyQuerySet.identified_q())
     return list(testimonies.values_list("pk", flat=True)[:MAX_SPEAKER_TESTIMONIES])
 
@@ -253,11 +254,11 @@ def matching(
         prepared = backend.prepare(parsed)
     queryset = queryset.visible_to(user)
     extra = None
-    if queryset.model is Testimony and not can_see_unpublished(user):
+    if queryset.model is Testimony and not can_see_protected_identities(user):
         # The public may not read the context of a testimony whose speaker is withheld, so
         # it must not match on it either: the public's query leaves context out entirely.
         prepared = backend.without_context(prepared)
-    if queryset.model is Article and not can_see_unpublished(user):
+    if queryset.model is Article and not can_see_protected_identities(user):
         # The public reads an article with its restricted passages masked: a word only such
         # a passage holds must not find it (the hit alone would tell what the passage says).
         prepared = backend.as_read_by_public(prepared)
@@ -368,7 +369,7 @@ def _hits(rows, backend: Backend, prepared, parsed: ParsedQuery, user) -> list[S
             .annotate(
                 search_named=Case(
                     When(TestimonyQuerySet.identified_q(), then=Value(True)),
-                    default=Value(can_see_unpublished(user)),
+                    default=Value(can_see_protected_identities(user)),
                     output_field=BooleanField(),
                 )
             )
