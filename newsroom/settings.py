@@ -182,3 +182,6 @@ LOGGING = {
 
 # The largest capture the importer accepts, in bytes (the command and the admin page alike).
 INGEST_MAX_BYTES = env.int("INGEST_MAX_BYTES", default=2 * 1024 * 1024)
+# Bounds on one capture's work: quote marks read, testimonies proposed (refused beyond them).
+INGEST_MAX_QUOTE_MARKS = env.int("INGEST_MAX_QUOTE_MARKS", default=2000)
+INGEST_MAX_PROPOSALS = env.int("INGEST_MAX_PROPOSALS", default=500)
