@@ -27,6 +27,7 @@ CONTRIBUTOR_PERMISSIONS = (
         for action in ("add", "change")
     ),
     "submit_article",
+    "view_job",
 )
 
 # Editors do everything the archive allows, including publishing and protection decisions.
@@ -40,6 +41,8 @@ EDITOR_PERMISSIONS = (
     "publish_article",
     "publish_collection",
     "confirm_testimony",
+    "view_job",
+    "run_maintenance_job",
 )
 
 GROUPS = {"contributor": CONTRIBUTOR_PERMISSIONS, "editor": EDITOR_PERMISSIONS}

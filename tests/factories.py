@@ -163,3 +163,14 @@ class CreditFactory(factory.django.DjangoModelFactory):
     article = factory.SubFactory(ArticleFactory)
     name = factory.Sequence(lambda n: f"Reporter {n}")
     role = models.Credit.Role.REPORTER
+
+
+class JobFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Job
+
+    kind = models.Job.Kind.VERIFY_FIXITY
+    status = models.Job.Status.SUCCEEDED
+    done = 3
+    total = 3
+    started_by = factory.SubFactory(UserFactory)

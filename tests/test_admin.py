@@ -91,6 +91,7 @@ ROW_MAKERS = {
     "annotation": _annotation_row,
     "collection": factories.CollectionFactory,
     "collectionitem": _collection_item_row,
+    "job": factories.JobFactory,
 }
 
 ARCHIVE_ADMINS = sorted(
