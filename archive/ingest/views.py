@@ -115,7 +115,7 @@ class CaptureForm(forms.Form):
         data = super().clean()
         uploads, text = data.get("file") or [], data.get("text")
         if bool(uploads) == bool(text):
-            raise ValidationError("Upload files or paste a capture (one of the two).")
+            raise ValidationError("Upload a file or paste a capture (one of the two).")
         data["batch"] = len(uploads) > 1 or any(_is_zip(u) for u in uploads)
         if not data["batch"] and uploads and uploads[0].size > max_bytes():
             raise ValidationError(
