@@ -3,6 +3,7 @@ with their progress in a Job row the admin shows."""
 
 import importlib
 import io
+import os
 import zipfile
 from pathlib import Path
 
@@ -16,8 +17,8 @@ from archive.models import Article, Job, JobFile
 from tests.factories import ArticleFactory, UserFactory
 
 CAPTURES = Path(__file__).resolve().parent / "captures"
-# This branch's own Redis database: the tests flush it.
-TEST_REDIS_URL = "redis://127.0.0.1:6379/2"
+# A Redis database of the tests' own: they flush it.
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/2")
 immutable = importlib.import_module("archive.migrations.0002_raw_capture_immutable")
 
 
@@ -32,6 +33,8 @@ def redis_queue(settings):
     try:
         client.ping()
     except redis.ConnectionError:
+        if os.environ.get("REQUIRE_REDIS"):
+            pytest.fail(f"REQUIRE_REDIS is set but no Redis answers at {TEST_REDIS_URL}")
         pytest.skip(f"no Redis at {TEST_REDIS_URL}")
     settings.JOBS_REDIS_URL = TEST_REDIS_URL
     settings.RQ_QUEUES = {"default": {"URL": TEST_REDIS_URL, "DEFAULT_TIMEOUT": 600}}
