@@ -77,15 +77,9 @@ def job_start(
         if uses_queue():
             job.queue_id = f"archive-job-{job.pk}"
             job.save(update_fields=["queue_id"])
-            # django-rq enqueues when this transaction commits, so a worker never looks for a
-            # job row that is not there yet.
-            _queue().enqueue(
-                run_job,
-                job.pk,
-                job_id=job.queue_id,
-                job_timeout=settings.JOBS_TIMEOUT,
-                description=f"{job.get_kind_display()} #{job.pk}",
-            )
+            # Enqueued once this transaction commits, so a worker never looks for a job row
+            # that is not there yet (or never will be).
+            transaction.on_commit(lambda: _enqueue(job))
     if not uses_queue():
         run_job(job.pk)
         job.refresh_from_db()
@@ -95,7 +89,27 @@ def job_start(
 def _queue():
     import django_rq
 
-    return django_rq.get_queue(QUEUE_NAME)
+    # "auto": enqueue now; job_start already waits for the commit itself.
+    return django_rq.get_queue(QUEUE_NAME, commit_mode="auto")
+
+
+def _enqueue(job: Job) -> None:
+    try:
+        _queue().enqueue(
+            run_job,
+            job.pk,
+            job_id=job.queue_id,
+            job_timeout=settings.JOBS_TIMEOUT,
+            description=f"{job.get_kind_display()} #{job.pk}",
+        )
+    except Exception as exc:
+        # Redis down: the job is recorded as failed, with why, rather than waiting forever.
+        logger.exception("Job %s could not be queued", job.pk)
+        Job.objects.filter(pk=job.pk).update(
+            status=Job.Status.FAILED,
+            finished_at=timezone.now(),
+            message=f"Could not be queued (is Redis at JOBS_REDIS_URL running?): {exc}"[:2000],
+        )
 
 
 # --- Running jobs -------------------------------------------------------------------------------
@@ -132,13 +146,13 @@ class Progress:
 
 def run_job(job_id: int) -> str:
     """The worker's entry point (and the in-process one): run the job, record the outcome."""
-    job = Job.objects.get(pk=job_id)
-    if job.status != Job.Status.QUEUED:
-        # Delivered twice (a worker restarted mid-job): the first run's record stands.
-        return job.status
-    Job.objects.filter(pk=job.pk).update(
+    claimed = Job.objects.filter(pk=job_id, status=Job.Status.QUEUED).update(
         status=Job.Status.RUNNING, started_at=timezone.now(), message="Running."
     )
+    job = Job.objects.get(pk=job_id)
+    if not claimed:
+        # Delivered twice (a worker restarted mid-job): the first run's record stands.
+        return job.status
     progress = Progress(job)
     try:
         result, message, ok = RUNNERS[job.kind](job, progress)

@@ -333,3 +333,17 @@ def test_jobs_are_read_only_in_the_admin(client, editor, in_process):
     assert job.message != "changed"
     assert client.get(reverse("admin:archive_job_add")).status_code == 403
     assert client.post(reverse("admin:archive_job_delete", args=[job.pk])).status_code == 403
+
+
+@pytest.mark.django_db
+def test_a_job_that_cannot_reach_redis_is_recorded_as_failed_not_left_queued(
+    settings, django_capture_on_commit_callbacks
+):
+    # Nothing listens on port 1: the enqueue fails at commit.
+    settings.JOBS_REDIS_URL = "redis://127.0.0.1:1/2"
+    settings.RQ_QUEUES = {"default": {"URL": "redis://127.0.0.1:1/2"}}
+    with django_capture_on_commit_callbacks(execute=True):
+        job = job_start(kind=Job.Kind.VERIFY_FIXITY)
+    job.refresh_from_db()
+    assert job.status == Job.Status.FAILED
+    assert "Could not be queued" in job.message
