@@ -193,6 +193,8 @@ JOBS_REDIS_URL = env.str("JOBS_REDIS_URL", default=env.str("REDIS_URL", default=
 # How long one job may run before its worker stops it (a fixity check at a million articles
 # takes minutes; a batch import of hundreds of files, as long).
 JOBS_TIMEOUT = env.int("JOBS_TIMEOUT", default=6 * 3600)
+# django-rq's queue dashboard in the admin (superusers), only where there is a queue to show.
+RQ_SHOW_ADMIN_LINK = bool(JOBS_REDIS_URL)
 RQ_QUEUES = {
     "default": {
         "URL": JOBS_REDIS_URL or "redis://127.0.0.1:6379/0",
