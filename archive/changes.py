@@ -47,6 +47,8 @@ EXEMPT_PREFIXES = (
     "archive_historical",
     CHANGE_TABLE,
     "archive_consentrecord",
+    # Background jobs: operators' records, never in public output.
+    "archive_job",
     # Search indexes, derived from the tracked tables (and written by their triggers).
     "archive_article_fts",
     "archive_article_public_fts",

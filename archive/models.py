@@ -751,3 +751,110 @@ class CollectionItem(models.Model):
         return (self.position, *self.collection.natural_key())
 
     natural_key.dependencies = ["archive.collection"]
+
+
+class Job(models.Model):
+    """Long work run outside the request (on an RQ worker, or in process without Redis), with
+    the progress and outcome an editor reads in the admin."""
+
+    class Kind(models.TextChoices):
+        IMPORT = "import", "Batch import"
+        REBUILD_SEARCH_INDEX = "rebuild_search_index", "Rebuild the search index"
+        VERIFY_FIXITY = "verify_fixity", "Verify fixity"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    kind = models.CharField(max_length=40, choices=Kind.choices)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    # Steps done out of total (files imported, captures checked); total is 0 until known.
+    done = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    message = models.TextField(blank=True)
+    # What the job found or did, for people and for scripts (counts, mismatches).
+    result = models.JSONField(default=dict, blank=True)
+    options = models.JSONField(default=dict, blank=True)
+    # Null: started by the system (a command, a schedule).
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="archive_jobs",
+    )
+    # The RQ job id, when it went through the queue.
+    queue_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at", "-pk")
+        verbose_name = "background job"
+        permissions = (("run_maintenance_job", "Can start maintenance jobs (index, fixity)"),)
+        constraints = (
+            models.CheckConstraint(
+                condition=Q(kind__in=["import", "rebuild_search_index", "verify_fixity"]),
+                name="job_kind_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["queued", "running", "succeeded", "failed"]),
+                name="job_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(total=0) | Q(done__lte=F("total")), name="job_done_within_total"
+            ),
+        )
+        indexes = (models.Index(fields=("status", "-created_at"), name="job_status_created"),)
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk} ({self.get_status_display().lower()})"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
+
+
+class JobFile(models.Model):
+    """One capture of a batch import: its bytes, kept until a worker (on any machine) imports
+    them, and what became of it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        CREATED = "created", "Created"
+        WOULD_CREATE = "would_create", "Would be created (dry run)"
+        ALREADY_IMPORTED = "already_imported", "Already imported"
+        FAILED = "failed", "Failed"
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="files")
+    position = models.PositiveIntegerField()
+    name = models.CharField(max_length=500)
+    content = models.BinaryField()
+    size = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    # The importer's reason code when refused (too_large, no_words …).
+    reason = models.CharField(max_length=40, blank=True)
+    message = models.TextField(blank=True)
+    article = models.ForeignKey(
+        Article, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    testimonies_proposed = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ("job", "position")
+        verbose_name = "imported file"
+        constraints = (
+            models.UniqueConstraint(fields=("job", "position"), name="jobfile_unique_position"),
+            models.CheckConstraint(
+                condition=Q(
+                    status__in=["pending", "created", "would_create", "already_imported", "failed"]
+                ),
+                name="jobfile_status_valid",
+            ),
+        )
+
+    def __str__(self) -> str:
+        return self.name

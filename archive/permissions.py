@@ -37,6 +37,7 @@ CONTRIBUTOR_PERMISSIONS = (
         for action in ("add", "change")
     ),
     "submit_article",
+    "view_job",
 )
 
 # Editors do everything the archive allows, including publishing and protection decisions.
@@ -54,6 +55,8 @@ EDITOR_PERMISSIONS = (
     "view_protected_identity",
     "view_consentrecord",
     "add_consentrecord",
+    "view_job",
+    "run_maintenance_job",
 )
 
 GROUPS = {"contributor": CONTRIBUTOR_PERMISSIONS, "editor": EDITOR_PERMISSIONS}

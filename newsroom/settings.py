@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
+    "django_rq",
     "newsroom",
     "archive",
 ]
@@ -257,3 +258,24 @@ METRICS_ALLOWED_IPS = networks_setting("METRICS_ALLOWED_IPS", default=["127.0.0.
 
 # The largest capture the importer accepts, in bytes (the command and the admin page alike).
 INGEST_MAX_BYTES = env.int("INGEST_MAX_BYTES", default=2 * 1024 * 1024)
+# Bounds on one capture's work: quote marks read, testimonies proposed (refused beyond them).
+INGEST_MAX_QUOTE_MARKS = env.int("INGEST_MAX_QUOTE_MARKS", default=2000)
+INGEST_MAX_PROPOSALS = env.int("INGEST_MAX_PROPOSALS", default=500)
+
+# Background jobs (archive.jobs) on an RQ queue in Redis; workers: `manage.py rqworker default`.
+# Without a Redis URL a job runs at once in the process that starts it (a laptop).
+JOBS_REDIS_URL = env.str("JOBS_REDIS_URL", default=env.str("REDIS_URL", default=""))
+# How long one job may run before its worker stops it (a fixity check at a million articles
+# takes minutes; a batch import of hundreds of files, as long).
+JOBS_TIMEOUT = env.int("JOBS_TIMEOUT", default=6 * 3600)
+# django-rq's queue dashboard in the admin (superusers), only where there is a queue to show.
+RQ_SHOW_ADMIN_LINK = bool(JOBS_REDIS_URL)
+RQ_QUEUES = {
+    "default": {
+        "URL": JOBS_REDIS_URL or "redis://127.0.0.1:6379/0",
+        "DEFAULT_TIMEOUT": JOBS_TIMEOUT,
+    }
+}
+# A batch import in the admin (several files, or a zip): at most this many files and bytes.
+INGEST_MAX_BATCH_FILES = env.int("INGEST_MAX_BATCH_FILES", default=500)
+INGEST_MAX_BATCH_BYTES = env.int("INGEST_MAX_BATCH_BYTES", default=200 * 1024 * 1024)

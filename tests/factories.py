@@ -189,3 +189,14 @@ class ConsentRecordFactory(factory.django.DjangoModelFactory):
     method = models.ConsentMethod.ORAL
     covers_quote = True
     recorded_at = factory.LazyFunction(timezone.now)
+
+
+class JobFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Job
+
+    kind = models.Job.Kind.VERIFY_FIXITY
+    status = models.Job.Status.SUCCEEDED
+    done = 3
+    total = 3
+    started_by = factory.SubFactory(UserFactory)

@@ -92,6 +92,7 @@ ROW_MAKERS = {
     "collection": factories.CollectionFactory,
     "collectionitem": _collection_item_row,
     "consentrecord": factories.ConsentRecordFactory,
+    "job": factories.JobFactory,
 }
 
 ARCHIVE_ADMINS = sorted(

@@ -229,6 +229,7 @@ def find_quotes(body: str, paragraphs: list[tuple[int, int]]) -> list[_Quote]:
     for number, (p_start, p_end) in enumerate(paragraphs):
         inside: str | None = None
         open_at = content_at = -1
+        opening = _Opening(body, p_start)
         prev_end = p_start
         first_quote_of_paragraph = True
         i = p_start
@@ -238,7 +239,7 @@ def find_quotes(body: str, paragraphs: list[tuple[int, int]]) -> list[_Quote]:
                 i += 1
                 continue
             kind = _classify(body, i, inside, p_end)
-            if kind == "open" and inside is not None and _stray_mark(body, content_at, i):
+            if kind == "open" and inside is not None and opening.is_stray_mark(i):
                 # A mark after a word or two of exclamation ("There! "A dirty Russian!") is a
                 # stray inside one quote, not a new quote.
                 i += 1
@@ -255,6 +256,7 @@ def find_quotes(body: str, paragraphs: list[tuple[int, int]]) -> list[_Quote]:
                 if carry is not None and i == _first_char(body, p_start, p_end):
                     # A quote running over paragraphs: this paragraph continues it.
                     open_at, content_at = carry.open_mark, carry.start
+                    opening = _Opening(body, content_at)
                     carry = None
                 else:
                     if carry is not None:
@@ -269,6 +271,7 @@ def find_quotes(body: str, paragraphs: list[tuple[int, int]]) -> list[_Quote]:
                         )
                         carry = None
                     open_at, content_at = i, i + 1
+                    opening = _Opening(body, content_at)
                 inside = "«" if ch in "«" else ch
                 first_quote_of_paragraph = False
             elif kind == "close" and inside is not None:
@@ -297,9 +300,34 @@ def find_quotes(body: str, paragraphs: list[tuple[int, int]]) -> list[_Quote]:
     return quotes
 
 
-def _stray_mark(body: str, content_start: int, mark: int) -> bool:
-    between = body[content_start:mark]
-    return len(_WORDS.findall(between)) < MIN_QUOTE_WORDS and not re.search(rf"\b{VERB}\b", between)
+_VERB_WORD = re.compile(rf"\b{VERB}\b")
+
+
+class _Opening:
+    """The words read so far of the quote that is open, for telling a stray mark from a new
+    quote. Each mark extends the scan from the previous one: rescanning from the quote's start
+    at every mark made a run of marks (“ “ “ …) quadratic in the capture's length."""
+
+    def __init__(self, body: str, content_start: int):
+        self.body = body
+        self.scanned_to = content_start
+        self.words: list[re.Match] = []
+
+    def is_stray_mark(self, mark: int) -> bool:
+        """A mark after fewer than MIN_QUOTE_WORDS words and no speech verb is a stray."""
+        if len(self.words) < MIN_QUOTE_WORDS:
+            # Marks are not word characters, so no word straddles `scanned_to` or `mark`.
+            for m in _WORDS.finditer(self.body, self.scanned_to, mark):
+                self.words.append(m)
+                if len(self.words) >= MIN_QUOTE_WORDS:
+                    break
+            self.scanned_to = mark
+        if len(self.words) >= MIN_QUOTE_WORDS:
+            return False
+        if not self.words:
+            return True
+        # A speech verb ("went on") is made of these few words and the spaces between them.
+        return not _VERB_WORD.search(self.body, self.words[0].start(), self.words[-1].end())
 
 
 def _first_char(body: str, lo: int, hi: int) -> int:

@@ -7,8 +7,11 @@ for it is written, or nothing is.
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import re
+import unicodedata
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
@@ -22,7 +25,7 @@ from django.utils import timezone
 from archive.ingest.cleaning import Cleaned, clean, split_paragraphs
 from archive.ingest.detection import Detection, detect, match_outlet
 from archive.ingest.places import Gazetteer, PlaceLinks
-from archive.ingest.quotes import Proposal, normalise_quote, propose
+from archive.ingest.quotes import DOUBLE_MARKS, Proposal, normalise_quote, propose
 from archive.models import (
     Annotation,
     Article,
@@ -46,6 +49,13 @@ MIN_COHERENCE = 0.2
 MIN_GUESS_BYTES = 64
 # Share of control characters above which a text is taken for binary data.
 MAX_CONTROL_SHARE = 0.01
+# A text is read as damaged UTF-8 when its valid non-ASCII characters outnumber its invalid
+# byte sequences by this much; otherwise its encoding is guessed.
+UTF8_VALID_PER_BAD = 3
+# Bounds on the work one capture may cause: real dispatches have tens of quote marks, a long
+# feature a few hundred; thousands are an accident or an attack (settings override them).
+DEFAULT_MAX_QUOTE_MARKS = 2000
+DEFAULT_MAX_PROPOSALS = 500
 IMPORTER_NAME = "importer"
 # Slugs from the first words of the headline: long enough to recognise, short enough for URLs.
 SLUG_CHARS = 80
@@ -128,9 +138,29 @@ def max_bytes() -> int:
     return int(getattr(settings, "INGEST_MAX_BYTES", DEFAULT_MAX_BYTES))
 
 
-def decode_capture(raw: bytes | str) -> tuple[str, str]:
-    """The capture as text and the encoding it was read in, or ImportRefused."""
+def _limit(name: str, default: int) -> int:
+    return int(getattr(settings, name, default))
+
+
+# Byte-order marks that settle the encoding, longest first (UTF-32's begins like UTF-16's).
+BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+# Encodings read from the bytes themselves rather than guessed: no "check the letters" warning.
+QUOTE_MARKS = DOUBLE_MARKS + "‘"
+CERTAIN_ENCODINGS = frozenset({"utf-8", "utf-16", "utf-32"})
+# Unassigned, private-use and surrogate code points.
+NOT_TEXT_CATEGORIES = frozenset({"Cn", "Co", "Cs"})
+
+
+def decode_capture(raw: bytes | str) -> tuple[str, str, list[str]]:
+    """The capture as text, the encoding it was read in, and warnings about the reading;
+    or ImportRefused."""
     limit = max_bytes()
+    warnings: list[str] = []
     if isinstance(raw, str):
         try:
             size = len(raw.encode("utf-8"))
@@ -148,14 +178,7 @@ def decode_capture(raw: bytes | str) -> tuple[str, str]:
             reason="too_large",
         )
     if text is None:
-        if b"\x00" in raw:
-            raise ImportRefused("This is a binary file (it contains NUL bytes).", reason="binary")
-        try:
-            # Strict UTF-8, keeping a byte-order mark: the raw capture is stored unchanged.
-            text = raw.decode("utf-8")
-            encoding = "utf-8"
-        except UnicodeDecodeError:
-            text, encoding = _guess_encoding(raw)
+        text, encoding = _decode_bytes(raw, warnings)
     if "\x00" in text:
         raise ImportRefused("This is binary data (it contains NUL characters).", reason="binary")
     controls = sum(
@@ -167,7 +190,69 @@ def decode_capture(raw: bytes | str) -> tuple[str, str]:
         )
     if not text.strip():
         raise ImportRefused("The capture is empty.", reason="empty")
-    return text, encoding
+    if not _LETTER.search(text):
+        raise ImportRefused(
+            "The capture has no words: only punctuation, quote marks, digits or spaces.",
+            reason="no_words",
+        )
+    return text, encoding, warnings
+
+
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+def _decode_bytes(raw: bytes, warnings: list[str]) -> tuple[str, str]:
+    for bom, encoding in BOMS:
+        if raw.startswith(bom):
+            try:
+                # The codec reads the mark to learn the byte order and drops it.
+                text = raw.decode(encoding)
+            except UnicodeDecodeError:
+                text = ""
+            # Random bytes after two that look like a mark decode to unassigned code points,
+            # or to a run of ideographs with no space or line break, as no dispatch reads.
+            if not any(c.isspace() for c in text) or any(
+                unicodedata.category(c) in NOT_TEXT_CATEGORIES for c in text
+            ):
+                raise ImportRefused(
+                    f"The capture starts with a {encoding.upper()} byte-order mark but does "
+                    f"not read as {encoding.upper()} text; convert it to UTF-8.",
+                    reason="unknown_encoding",
+                )
+            return text, encoding
+    if b"\x00" in raw:
+        raise ImportRefused("This is a binary file (it contains NUL bytes).", reason="binary")
+    try:
+        # Strict UTF-8, keeping a byte-order mark: the raw capture is stored unchanged.
+        return raw.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    mostly_utf8 = _mostly_utf8(raw)
+    if mostly_utf8 is not None:
+        text, replaced = mostly_utf8
+        warnings.append(
+            f"{replaced} byte sequence(s) that are not valid UTF-8 were replaced by “\ufffd”: "
+            "the rest of the capture is UTF-8; check the marked places against the source."
+        )
+        return text, "utf-8"
+    return _guess_encoding(raw)
+
+
+def _mostly_utf8(raw: bytes) -> tuple[str, int] | None:
+    """UTF-8 with a few damaged bytes, read with replacement characters (and how many were
+    replaced), or None.
+
+    A careful reader's rule: a text whose accented letters, curly quotes and Cyrillic are valid
+    UTF-8 multi-byte sequences is UTF-8, even with a stray byte or two. One whose non-ASCII
+    bytes never form such sequences is in a single-byte encoding (cp1252's 0x92 apostrophe),
+    which is for charset-normalizer to tell.
+    """
+    text = raw.decode("utf-8", errors="replace")
+    replaced = text.count("\ufffd") - raw.count("\ufffd".encode())
+    valid = sum(1 for c in text if ord(c) > 0x7F) - text.count("\ufffd")
+    if replaced <= 0 or valid < UTF8_VALID_PER_BAD * replaced:
+        return None
+    return text, replaced
 
 
 def _guess_encoding(raw: bytes) -> tuple[str, str]:
@@ -223,8 +308,15 @@ class Reference:
         )
 
 
-def analyse(text: str, *, encoding: str = "utf-8", reference: Reference | None = None) -> Analysis:
+def analyse(
+    text: str,
+    *,
+    encoding: str = "utf-8",
+    reference: Reference | None = None,
+    reading_warnings: Sequence[str] = (),
+) -> Analysis:
     """Clean, detect, link and propose, reading the database but writing nothing."""
+    _check_quote_marks(text)
     reference = reference or Reference.load()
     # A byte-order mark is part of the raw capture, not of its text.
     readable = text.removeprefix("\ufeff")
@@ -235,8 +327,8 @@ def analyse(text: str, *, encoding: str = "utf-8", reference: Reference | None =
         removed.add(detection.headline_line)
     cleaned = clean(readable, extra_removed=frozenset(removed))
     body = cleaned.body
-    warnings = list(detection.warnings)
-    if encoding != "utf-8":
+    warnings = [*reading_warnings, *detection.warnings]
+    if encoding not in CERTAIN_ENCODINGS:
         warnings.append(f"Read as {encoding} (detected): check accented and Cyrillic letters.")
     if not body.strip():
         raise ImportRefused(
@@ -267,6 +359,13 @@ def analyse(text: str, *, encoding: str = "utf-8", reference: Reference | None =
         not_names=place_words | {w for n in source_names for w in n.split()},
         not_people={c.name for c in detection.credits},
     )
+    most = _limit("INGEST_MAX_PROPOSALS", DEFAULT_MAX_PROPOSALS)
+    if len(proposals) > most:
+        raise ImportRefused(
+            f"The capture yields {len(proposals):,} proposed testimonies, over the limit of "
+            f"{most:,} per capture (INGEST_MAX_PROPOSALS): split it into its dispatches.",
+            reason="too_many_proposals",
+        )
     speaker_names = {p.speaker.name for p in proposals if p.speaker.name}
     credit_names = {c.name for c in detection.credits}
     person_words = {w for n in speaker_names | credit_names for w in n.split()}
@@ -314,6 +413,18 @@ def analyse(text: str, *, encoding: str = "utf-8", reference: Reference | None =
         speakers=speakers,
         warnings=warnings,
     )
+
+
+def _check_quote_marks(text: str) -> None:
+    # Apostrophes (’) are not counted: an ordinary text has hundreds of them.
+    marks = sum(text.count(mark) for mark in QUOTE_MARKS)
+    most = _limit("INGEST_MAX_QUOTE_MARKS", DEFAULT_MAX_QUOTE_MARKS)
+    if marks > most:
+        raise ImportRefused(
+            f"The capture holds {marks:,} quote marks, over the limit of {most:,} per capture "
+            "(INGEST_MAX_QUOTE_MARKS): split it into its dispatches.",
+            reason="too_many_quotes",
+        )
 
 
 def _people_names() -> dict[str, set[int]]:
@@ -434,7 +545,7 @@ def dispatch_import(
     Raises ImportRefused for input that cannot be imported (empty, binary, undecodable, too
     large, nothing left after cleaning); returns "already_imported" for a capture stored before.
     """
-    text, encoding = decode_capture(raw)
+    text, encoding, reading_warnings = decode_capture(raw)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     existing = Article.objects.filter(raw_sha256=digest).only("pk", "slug", "headline").first()
     if existing is not None:
@@ -447,7 +558,9 @@ def dispatch_import(
             headline=existing.headline,
             message="Already imported: this exact capture is stored; nothing changed.",
         )
-    analysis = analyse(text, encoding=encoding, reference=reference)
+    analysis = analyse(
+        text, encoding=encoding, reference=reference, reading_warnings=reading_warnings
+    )
     result = _result(filename, analysis)
     if dry_run:
         result.status = "would_create"

@@ -32,6 +32,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db import transaction
 
 # --- PostgreSQL ------------------------------------------------------------------------------
 
@@ -613,3 +616,25 @@ def rebuild(connection) -> None:
     """Recompute every row's index entry from the data (the triggers' job, done in bulk)."""
     _execute(connection, postgresql=PG_REBUILD, sqlite=SQLITE_REBUILD)
     rebuild_public_article_index(connection)
+
+
+@dataclass(frozen=True)
+class RebuildReport:
+    articles: int
+    testimonies: int
+    restored_triggers: list[str]
+
+
+def rebuild_everything(connection) -> RebuildReport:
+    """What `rebuild_search_index` (the command and the job) does: put back missing SQLite
+    triggers (which rebuilds) or rebuild, in one transaction, and count what is indexed."""
+    with transaction.atomic(using=connection.alias):
+        restored = ensure_sqlite_triggers(connection)
+        if not restored:
+            rebuild(connection)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM archive_article")
+        articles = cursor.fetchone()[0]
+        cursor.execute("SELECT count(*) FROM archive_testimony")
+        testimonies = cursor.fetchone()[0]
+    return RebuildReport(articles, testimonies, restored)

@@ -2,7 +2,7 @@
 migration that dropped SQLite's index triggers, which this also puts back)."""
 
 from django.core.management import BaseCommand
-from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, connections
 
 from archive.search import schema
 
@@ -15,20 +15,14 @@ class Command(BaseCommand):
 
     def handle(self, *args, database: str = DEFAULT_DB_ALIAS, **options):
         connection = connections[database]
-        with transaction.atomic(using=database):
-            restored = schema.ensure_sqlite_triggers(connection)
-            if not restored:
-                schema.rebuild(connection)
-        if restored:
-            self.stdout.write(f"Restored missing index triggers: {', '.join(restored)}.")
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT count(*) FROM archive_article")
-            articles = cursor.fetchone()[0]
-            cursor.execute("SELECT count(*) FROM archive_testimony")
-            testimonies = cursor.fetchone()[0]
+        report = schema.rebuild_everything(connection)
+        if report.restored_triggers:
+            self.stdout.write(
+                f"Restored missing index triggers: {', '.join(report.restored_triggers)}."
+            )
         self.stdout.write(
             self.style.SUCCESS(
-                f"Search index rebuilt on {connection.vendor}: {articles} articles, "
-                f"{testimonies} testimonies."
+                f"Search index rebuilt on {connection.vendor}: {report.articles} articles, "
+                f"{report.testimonies} testimonies."
             )
         )
