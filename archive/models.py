@@ -261,6 +261,9 @@ class Person(SlugNaturalKeyMixin, models.Model):
         blank=True, help_text="Why this person is protected; required unless public."
     )
     note = models.TextField(blank=True)
+    # Optimistic concurrency: the services bump it on every save and refuse a save based on an
+    # older one (services.claim_version), so two editors cannot silently overwrite each other.
+    version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -350,6 +353,9 @@ class Article(SlugNaturalKeyMixin, models.Model):
     published_at = models.DateTimeField(null=True, blank=True)
     places = models.ManyToManyField(Place, blank=True, related_name="articles")
     tags = models.ManyToManyField(Tag, blank=True, related_name="articles")
+    # Optimistic concurrency: the services bump it on every save and refuse a save based on an
+    # older one (services.claim_version), so two editors cannot silently overwrite each other.
+    version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -480,6 +486,9 @@ class Testimony(models.Model):
     status = models.CharField(
         max_length=20, choices=TestimonyStatus.choices, default=TestimonyStatus.CONFIRMED
     )
+    # Optimistic concurrency: the services bump it on every save and refuse a save based on an
+    # older one (services.claim_version), so two editors cannot silently overwrite each other.
+    version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -573,6 +582,9 @@ class Annotation(models.Model):
     # need no user rows.
     author_name = models.CharField(max_length=200, blank=True)
     is_public = models.BooleanField(default=False, help_text="Internal notes are never published.")
+    # Optimistic concurrency: the services bump it on every save and refuse a save based on an
+    # older one (services.claim_version), so two editors cannot silently overwrite each other.
+    version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -616,6 +628,9 @@ class Collection(SlugNaturalKeyMixin, models.Model):
     curator = models.CharField(max_length=200, blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
     published_at = models.DateTimeField(null=True, blank=True)
+    # Optimistic concurrency: the services bump it on every save and refuse a save based on an
+    # older one (services.claim_version), so two editors cannot silently overwrite each other.
+    version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -14,7 +14,8 @@ from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import F, Model
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -86,13 +87,94 @@ def _check_editable(fields: dict, editable: frozenset[str]) -> None:
         raise ValidationError(f"Not editable here: {', '.join(sorted(unknown))}.")
 
 
-def _save_changes(instance, fields: dict):
+def _save_changes(instance, fields: dict, *, expected_version: int | None = None):
     """Set the (already checked) fields, validate the whole object and save it."""
     for name, value in fields.items():
         setattr(instance, name, value)
     instance.full_clean()
+    claim_version(instance, expected_version=expected_version)
     instance.save()
     return instance
+
+
+# --- Optimistic concurrency --------------------------------------------------------------------
+
+# Never named in "what changed since": they change with every save.
+_UNTOLD_FIELDS = frozenset({"version", "updated_at", "created_at"})
+
+
+def claim_version(instance: Model, *, expected_version: int | None = None) -> None:
+    """Move the row from `expected_version` (default: the version `instance` was read at) to
+    the next one, or refuse the save because someone else saved it in between.
+
+    One conditional UPDATE: on PostgreSQL a concurrent save of the same row waits for ours to
+    commit and then finds the version moved on; SQLite serialises writers. Call it inside the
+    service's transaction, just before saving.
+    """
+    expected = instance.version if expected_version is None else int(expected_version)
+    claimed = (
+        type(instance)
+        ._default_manager.filter(pk=instance.pk, version=expected)
+        .update(version=F("version") + 1)
+    )
+    if not claimed:
+        raise ValidationError(version_conflict_message(instance, expected), code="stale")
+    instance.version = expected + 1
+
+
+def check_version(instance: Model, *, expected_version: int) -> None:
+    """Raise the ValidationError claim_version would raise, writing nothing (for forms)."""
+    stored = (
+        type(instance)._default_manager.filter(pk=instance.pk).values_list("version", flat=True)
+    )
+    if stored and stored[0] != expected_version:
+        raise ValidationError(version_conflict_message(instance, expected_version), code="stale")
+
+
+def version_conflict_message(instance: Model, expected_version: int) -> str:
+    """Who changed what since `expected_version`, read from the object's history."""
+    what = f"“{instance}”"
+    changes = []
+    history = getattr(instance, "history", None)
+    if history is not None:
+        records = list(
+            history.filter(version__gt=expected_version)
+            .select_related("history_user")
+            .order_by("history_date", "history_id")
+        )
+        for record in records:
+            changes.append(_describe_change(record))
+    if not changes:
+        return (
+            f"{what} was changed by someone else since you opened it. "
+            "Reload the page to see the current version, then make your change again."
+        )
+    return (
+        f"{what} was changed since you opened it: {'; '.join(changes)}. "
+        "Your changes were not saved: reload the page to see the current version, "
+        "then make your change again."
+    )
+
+
+def _describe_change(record) -> str:
+    user = record.history_user
+    who = (user.get_full_name() or user.get_username()) if user else "the system"
+    when = timezone.localtime(record.history_date).strftime("%Y-%m-%d %H:%M")
+    previous = record.prev_record
+    fields = [
+        field
+        for field in record.instance_type._meta.concrete_fields
+        if field.attname not in _UNTOLD_FIELDS
+        and hasattr(record, field.attname)
+        and (
+            previous is None
+            or getattr(record, field.attname) != getattr(previous, field.attname, None)
+        )
+    ]
+    if previous is None or not fields:
+        return f"by {who} at {when}"
+    names = ", ".join(str(field.verbose_name) for field in fields)
+    return f"{names} by {who} at {when}"
 
 
 def _require(user: AbstractBaseUser | None, perm: str, action: str) -> None:
@@ -110,6 +192,32 @@ def _unique_slug(model, text: str, *, max_length: int = 100) -> str:
     return slug
 
 
+# How often a derived slug is tried again when another writer took it first.
+SLUG_ATTEMPTS = 5
+
+
+def _insert_with_slug(instance, *, slug_source: str | None, max_length: int) -> None:
+    """Validate and INSERT `instance`; with `slug_source`, derive its slug from it and, when a
+    concurrent writer takes that slug between our check and our INSERT, derive the next one
+    (two captures with the same headline imported at the same moment both get stored)."""
+    for _attempt in range(SLUG_ATTEMPTS):
+        if slug_source is None:
+            instance.full_clean()
+        else:
+            instance.slug = _unique_slug(type(instance), slug_source, max_length=max_length)
+            # A derived slug's uniqueness is settled by the INSERT itself (below).
+            instance.full_clean(exclude=["slug"])
+        try:
+            with transaction.atomic():
+                instance.save()
+            return
+        except IntegrityError:
+            taken = type(instance).objects.filter(slug=instance.slug).exists()
+            if slug_source is None or not taken:
+                raise
+    raise ValidationError({"slug": "Could not find a free slug; give one explicitly."})
+
+
 # --- Articles ---------------------------------------------------------------------------------
 
 
@@ -122,10 +230,14 @@ def article_create(
     language: str,
     captured_at: datetime | None = None,
     slug: str = "",
+    slug_source: str = "",
     by: AbstractBaseUser | None = None,
     **fields,
 ) -> Article:
-    """Create a draft article from a raw capture; a capture can be stored only once."""
+    """Create a draft article from a raw capture; a capture can be stored only once.
+
+    Without a `slug`, one is derived from `slug_source` (default: the headline).
+    """
     _require(by, "archive.add_article", "create articles")
     _reject_nul(raw_text=raw_text, headline=headline, body=body, **_texts(fields))
     digest = sha256_hex(raw_text)
@@ -138,14 +250,24 @@ def article_create(
         raw_sha256=digest,
         captured_at=captured_at or timezone.now(),
         headline=headline,
-        slug=slug or _unique_slug(Article, headline, max_length=200),
+        slug=slug,
         body=body,
         language=language,
         status=Status.DRAFT,
         **fields,
     )
-    article.full_clean()
-    article.save()
+    try:
+        _insert_with_slug(
+            article, slug_source=None if slug else (slug_source or headline), max_length=200
+        )
+    except IntegrityError:
+        # The same capture stored by a concurrent import between our check and our INSERT.
+        if Article.objects.filter(raw_sha256=digest).exists():
+            raise ValidationError(
+                {"raw_text": "This capture is already imported (same SHA-256)."},
+                code="duplicate",
+            ) from None
+        raise
     return article
 
 
@@ -168,11 +290,18 @@ EDITABLE_ARTICLE_FIELDS = frozenset(
 
 @transaction.atomic
 def article_update(
-    *, article: Article, by: AbstractBaseUser | None = None, body: str | None = None, **fields
+    *,
+    article: Article,
+    by: AbstractBaseUser | None = None,
+    body: str | None = None,
+    expected_version: int | None = None,
+    **fields,
 ) -> Article:
     """Edit an article's metadata and, optionally, its body (re-anchoring what points into it).
 
-    The raw capture is not among the editable fields: it can never be changed.
+    The raw capture is not among the editable fields: it can never be changed. With
+    `expected_version` (the version the editor's form was built from), a save based on an
+    older version is refused, saying who changed what since.
     """
     if "raw_text" in fields or "raw_sha256" in fields:
         raise ValidationError({"raw_text": "The raw capture cannot be changed."})
@@ -185,6 +314,7 @@ def article_update(
         _reanchor(article=article, new_body=body)
         article.body = body
     article.full_clean()
+    claim_version(article, expected_version=expected_version)
     article.save()
     return article
 
@@ -251,9 +381,11 @@ def _reanchor(*, article: Article, new_body: str) -> None:
     """Move every testimony and annotation to its passage in the new body, or refuse."""
     moved_testimonies, moved_annotations = _plan_reanchor(article=article, new_body=new_body)
     for testimony in moved_testimonies:
-        testimony.save(update_fields=("start", "end", "updated_at"))
+        claim_version(testimony)
+        testimony.save(update_fields=("start", "end", "version", "updated_at"))
     for annotation in moved_annotations:
-        annotation.save(update_fields=("start", "end", "prefix", "suffix", "updated_at"))
+        claim_version(annotation)
+        annotation.save(update_fields=("start", "end", "prefix", "suffix", "version", "updated_at"))
 
 
 def _plan_reanchor(*, article: Article, new_body: str) -> tuple[list[Testimony], list[Annotation]]:
@@ -313,8 +445,9 @@ def article_submit(*, article: Article, by: AbstractBaseUser | None = None) -> A
     _require(by, "archive.submit_article", "submit articles for review")
     if article.status != Status.DRAFT:
         raise ValidationError(f"Only drafts can be submitted (this one is {article.status}).")
+    claim_version(article)
     article.status = Status.IN_REVIEW
-    article.save(update_fields=("status", "updated_at"))
+    article.save(update_fields=("status", "version", "updated_at"))
     return article
 
 
@@ -323,9 +456,10 @@ def article_publish(*, article: Article, by: AbstractBaseUser | None = None) -> 
     _require(by, "archive.publish_article", "publish articles")
     if article.status == Status.PUBLISHED:
         return article
+    claim_version(article)
     article.status = Status.PUBLISHED
     article.published_at = article.published_at or timezone.now()
-    article.save(update_fields=("status", "published_at", "updated_at"))
+    article.save(update_fields=("status", "published_at", "version", "updated_at"))
     return article
 
 
@@ -334,8 +468,9 @@ def article_withdraw(*, article: Article, by: AbstractBaseUser | None = None) ->
     _require(by, "archive.publish_article", "withdraw articles")
     if article.status != Status.PUBLISHED:
         raise ValidationError("Only published articles can be withdrawn.")
+    claim_version(article)
     article.status = Status.WITHDRAWN
-    article.save(update_fields=("status", "updated_at"))
+    article.save(update_fields=("status", "version", "updated_at"))
     return article
 
 
@@ -344,6 +479,8 @@ def article_add_tags(
     *, article: Article, tags: Iterable[Tag], by: AbstractBaseUser | None = None
 ) -> Article:
     _check_may_edit(article=article, by=by)
+    # A change to the article: a form opened before it must not save the old tags back.
+    claim_version(article)
     article.tags.add(*tags)
     return article
 
@@ -397,7 +534,11 @@ def _validate_protection(testimony: Testimony) -> None:
 
 @transaction.atomic
 def testimony_update(
-    *, testimony: Testimony, by: AbstractBaseUser | None = None, **fields
+    *,
+    testimony: Testimony,
+    by: AbstractBaseUser | None = None,
+    expected_version: int | None = None,
+    **fields,
 ) -> Testimony:
     _require(by, "archive.change_testimony", "edit testimonies")
     _reject_nul(**_texts(fields))
@@ -414,6 +555,7 @@ def testimony_update(
         setattr(testimony, name, value)
     _validate_protection(testimony)
     testimony.full_clean()
+    claim_version(testimony, expected_version=expected_version)
     testimony.save()
     return testimony
 
@@ -439,9 +581,10 @@ def testimony_confirm(
             f"{testimony.speaker.name} is protected ({testimony.speaker.protection_level}): "
             "confirm explicitly that this testimony may be published."
         )
+    claim_version(testimony)
     testimony.status = TestimonyStatus.CONFIRMED
     testimony.protection_decided_at = testimony.protection_decided_at or timezone.now()
-    testimony.save(update_fields=("status", "protection_decided_at", "updated_at"))
+    testimony.save(update_fields=("status", "protection_decided_at", "version", "updated_at"))
     return testimony
 
 
@@ -450,6 +593,7 @@ def testimony_add_tags(
     *, testimony: Testimony, tags: Iterable[Tag], by: AbstractBaseUser | None = None
 ) -> Testimony:
     _require(by, "archive.change_testimony", "edit testimonies")
+    claim_version(testimony)
     testimony.tags.add(*tags)
     return testimony
 
@@ -463,6 +607,30 @@ def testimony_delete(*, testimony: Testimony, by: AbstractBaseUser | None = None
             f"{testimony} is part of a collection: remove it from the collection first."
         )
     testimony.delete()
+
+
+# --- People ------------------------------------------------------------------------------------
+
+EDITABLE_PERSON_FIELDS = frozenset(
+    {"name", "slug", "role", "kind", "protection_level", "protection_reason", "note"}
+)
+
+
+@transaction.atomic
+def person_update(
+    *,
+    person: Person,
+    by: AbstractBaseUser | None = None,
+    expected_version: int | None = None,
+    **fields,
+) -> Person:
+    """Edit a person; who is protected is an editor's decision."""
+    _require(by, "archive.change_person", "edit people")
+    _check_editable(fields, EDITABLE_PERSON_FIELDS)
+    if {"protection_level", "protection_reason"} & set(fields):
+        _require(by, "archive.confirm_testimony", "decide on a person's protection")
+    _reject_nul(**_texts(fields))
+    return _save_changes(person, fields, expected_version=expected_version)
 
 
 # --- Annotations -------------------------------------------------------------------------------
@@ -512,12 +680,16 @@ EDITABLE_ANNOTATION_FIELDS = frozenset({"motivation", "body", "is_public"})
 
 @transaction.atomic
 def annotation_update(
-    *, annotation: Annotation, by: AbstractBaseUser | None = None, **fields
+    *,
+    annotation: Annotation,
+    by: AbstractBaseUser | None = None,
+    expected_version: int | None = None,
+    **fields,
 ) -> Annotation:
     """Edit an annotation's note; its selectors move only with the text (see article_update)."""
     _require(by, "archive.change_annotation", "edit annotations")
     _check_editable(fields, EDITABLE_ANNOTATION_FIELDS)
-    return _save_changes(annotation, fields)
+    return _save_changes(annotation, fields, expected_version=expected_version)
 
 
 @transaction.atomic
@@ -534,9 +706,10 @@ def collection_publish(*, collection: Collection, by: AbstractBaseUser | None = 
     _require(by, "archive.publish_collection", "publish collections")
     if not collection.items.exists():
         raise ValidationError("An empty collection cannot be published.")
+    claim_version(collection)
     collection.status = Status.PUBLISHED
     collection.published_at = collection.published_at or timezone.now()
-    collection.save(update_fields=("status", "published_at", "updated_at"))
+    collection.save(update_fields=("status", "published_at", "version", "updated_at"))
     return collection
 
 
@@ -599,25 +772,28 @@ def collection_create(
     _require(by, "archive.add_collection", "create collections")
     collection = Collection(
         title=title,
-        slug=slug or _unique_slug(Collection, title),
+        slug=slug,
         introduction=introduction,
         curator=curator,
         status=Status.DRAFT,
     )
-    collection.full_clean()
-    collection.save()
+    _insert_with_slug(collection, slug_source=None if slug else title, max_length=100)
     return collection
 
 
 @transaction.atomic
 def collection_update(
-    *, collection: Collection, by: AbstractBaseUser | None = None, **fields
+    *,
+    collection: Collection,
+    by: AbstractBaseUser | None = None,
+    expected_version: int | None = None,
+    **fields,
 ) -> Collection:
     _require(by, "archive.change_collection", "edit collections")
     if collection.status == Status.PUBLISHED:
         _require(by, "archive.publish_collection", "edit published collections")
     _check_editable(fields, EDITABLE_COLLECTION_FIELDS)
-    return _save_changes(collection, fields)
+    return _save_changes(collection, fields, expected_version=expected_version)
 
 
 @transaction.atomic
@@ -627,8 +803,9 @@ def collection_withdraw(
     _require(by, "archive.publish_collection", "withdraw collections")
     if collection.status != Status.PUBLISHED:
         raise ValidationError("Only published collections can be withdrawn.")
+    claim_version(collection)
     collection.status = Status.WITHDRAWN
-    collection.save(update_fields=("status", "updated_at"))
+    collection.save(update_fields=("status", "version", "updated_at"))
     return collection
 
 

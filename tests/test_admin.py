@@ -499,6 +499,7 @@ def test_collection_items_are_reordered_by_their_order_numbers(editor_client):
         "slug": collection.slug,
         "curator": "",
         "introduction": "",
+        "base_version": collection.version,
         "items-TOTAL_FORMS": "3",
         "items-INITIAL_FORMS": "3",
         "items-MIN_NUM_FORMS": "0",
@@ -635,6 +636,8 @@ def _change_data(article: Article, *, testimonies=(), **overrides) -> dict:
         "original_url": article.original_url,
         "dateline_place": article.dateline_place_id or "",
         "body": article.body,
+        # The version the page was opened at (optimistic concurrency).
+        "base_version": article.version,
         **_empty_inlines(),
     }
     if article.date_inferred:
@@ -647,6 +650,7 @@ def _change_data(article: Article, *, testimonies=(), **overrides) -> dict:
                 f"testimonies-{i}-article": article.pk,
                 f"testimonies-{i}-speaker_description": testimony.speaker_description,
                 f"testimonies-{i}-speaker_age": testimony.speaker_age or "",
+                f"testimonies-{i}-base_version": testimony.version,
             }
         )
     data.update(overrides)

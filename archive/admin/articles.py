@@ -73,6 +73,7 @@ class TestimonyInline(ArticleChildInline):
         "speaker_age",
         "visibility",
         "status",
+        "base_version",
     )
     # The speaker is changed on the testimony's own page: an autocomplete widget per row would
     # cost a query per testimony on every article page.
@@ -84,7 +85,16 @@ class TestimonyInline(ArticleChildInline):
 
 class AnnotationInline(ArticleChildInline):
     model = Annotation
-    fields = ("exact", "start", "end", "motivation", "body", "is_public", "author_name")
+    fields = (
+        "exact",
+        "start",
+        "end",
+        "motivation",
+        "body",
+        "is_public",
+        "author_name",
+        "base_version",
+    )
     readonly_fields = ("exact", "start", "end", "author_name")
 
 
@@ -179,7 +189,7 @@ class ArticleAdmin(FullTextSearchMixin, ArchiveAdminMixin, SimpleHistoryAdmin):
                 ("Classification", {"fields": ("places", "tags")}),
             )
         return (
-            ("Workflow", {"fields": (("status", "published_at"),)}),
+            ("Workflow", {"fields": (("status", "published_at"), "base_version")}),
             (None, {"fields": ARTICLE_TEXT_FIELDS}),
             ("Date and origin", {"fields": ARTICLE_DATE_FIELDS}),
             (
@@ -247,7 +257,12 @@ class ArticleAdmin(FullTextSearchMixin, ArchiveAdminMixin, SimpleHistoryAdmin):
                 _adopt(obj, stored)
                 return
             created = call_service(
-                services.article_update, article=stored, by=request.user, body=body, **values
+                services.article_update,
+                article=stored,
+                by=request.user,
+                body=body,
+                expected_version=data.get("base_version"),
+                **values,
             )
         _adopt(obj, created)
 
@@ -284,7 +299,13 @@ class ArticleAdmin(FullTextSearchMixin, ArchiveAdminMixin, SimpleHistoryAdmin):
                 continue
             values = changed_values(stored, form.cleaned_data, fields)
             if values:
-                call_service(update, **{key: stored}, by=request.user, **values)
+                call_service(
+                    update,
+                    **{key: stored},
+                    by=request.user,
+                    expected_version=form.cleaned_data.get("base_version"),
+                    **values,
+                )
                 formset.changed_objects.append((stored, list(values)))
 
     # --- workflow buttons on the change page ---------------------------------------------------

@@ -140,8 +140,11 @@ def _with_version_links(form_class, obj, version_id):
         )
         for field in getattr(record, "_history_m2m_fields", ())
     }
-    if not initial:
-        return form_class
+    if hasattr(obj, "version"):
+        # The revert is an edit of the row as it stands now (optimistic concurrency).
+        initial["base_version"] = (
+            type(obj)._default_manager.filter(pk=obj.pk).values_list("version", flat=True).first()
+        )
 
     class VersionForm(form_class):
         def __init__(self, *args, **kwargs):

@@ -7,7 +7,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from archive import services
 from archive.admin.base import ArchiveAdminMixin, call_service, changed_values, run_bulk
-from archive.forms import CollectionItemInlineForm
+from archive.forms import CollectionItemInlineForm, VersionedForm
 from archive.models import Collection, CollectionItem
 
 
@@ -30,7 +30,15 @@ class CollectionAdmin(ArchiveAdminMixin, SimpleHistoryAdmin):
     list_filter = ("status",)
     search_fields = ("title", "introduction", "curator", "=slug")
     prepopulated_fields = {"slug": ("title",)}
-    fields = ("title", "slug", "curator", "introduction", ("status", "published_at"))
+    form = VersionedForm
+    fields = (
+        "title",
+        "slug",
+        "curator",
+        "introduction",
+        ("status", "published_at"),
+        "base_version",
+    )
     readonly_fields = ("status", "published_at")
     inlines = (CollectionItemInline,)
     actions = ("publish_selected", "withdraw_selected")
@@ -63,7 +71,11 @@ class CollectionAdmin(ArchiveAdminMixin, SimpleHistoryAdmin):
             stored = Collection.objects.get(pk=obj.pk)
             values = changed_values(stored, data, services.EDITABLE_COLLECTION_FIELDS)
             saved = call_service(
-                services.collection_update, collection=stored, by=request.user, **values
+                services.collection_update,
+                collection=stored,
+                by=request.user,
+                expected_version=data.get("base_version"),
+                **values,
             )
         for field in saved._meta.concrete_fields:
             setattr(obj, field.attname, getattr(saved, field.attname))

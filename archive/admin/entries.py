@@ -23,7 +23,7 @@ from archive.admin.base import (
     run_bulk,
     titled,
 )
-from archive.forms import ConfirmTestimoniesForm
+from archive.forms import ConfirmTestimoniesForm, VersionedForm
 from archive.models import (
     Annotation,
     Credit,
@@ -128,8 +128,9 @@ class TestimonyAdmin(FullTextSearchMixin, ArchiveAdminMixin, SimpleHistoryAdmin)
     search_fields = ("speaker_description",)
     autocomplete_fields = ("speaker", "place", "tags")
     actions = ("confirm_selected", "add_tag")
+    form = VersionedForm
     fieldsets = (
-        (None, {"fields": ("article", "passage", ("start", "end"))}),
+        (None, {"fields": ("article", "passage", ("start", "end"), "base_version")}),
         (
             "Speaker",
             {"fields": ("speaker", "speaker_description", "speaker_age", "place", "tags")},
@@ -190,7 +191,13 @@ class TestimonyAdmin(FullTextSearchMixin, ArchiveAdminMixin, SimpleHistoryAdmin)
         stored = Testimony.objects.select_related("article", "speaker").get(pk=obj.pk)
         values = changed_values(stored, form.cleaned_data, TESTIMONY_EDITABLE)
         if values:
-            call_service(services.testimony_update, testimony=stored, by=request.user, **values)
+            call_service(
+                services.testimony_update,
+                testimony=stored,
+                by=request.user,
+                expected_version=form.cleaned_data.get("base_version"),
+                **values,
+            )
 
     def delete_model(self, request, obj):
         call_service(services.testimony_delete, testimony=obj, by=request.user)
@@ -271,7 +278,9 @@ class AnnotationAdmin(ArchiveAdminMixin, SimpleHistoryAdmin):
     list_select_related = ("article",)
     list_filter = ("motivation", "is_public")
     search_fields = ("exact", "body", "author_name", "article__headline")
+    form = VersionedForm
     fields = (
+        "base_version",
         "article",
         "exact",
         ("start", "end"),
@@ -308,7 +317,13 @@ class AnnotationAdmin(ArchiveAdminMixin, SimpleHistoryAdmin):
         stored = Annotation.objects.get(pk=obj.pk)
         values = changed_values(stored, form.cleaned_data, services.EDITABLE_ANNOTATION_FIELDS)
         if values:
-            call_service(services.annotation_update, annotation=stored, by=request.user, **values)
+            call_service(
+                services.annotation_update,
+                annotation=stored,
+                by=request.user,
+                expected_version=form.cleaned_data.get("base_version"),
+                **values,
+            )
 
     def delete_model(self, request, obj):
         call_service(services.annotation_delete, annotation=obj, by=request.user)
@@ -333,6 +348,24 @@ class PersonAdmin(ArchiveAdminMixin, SimpleHistoryAdmin):
     search_fields = ("name", "name_variants__name", "role", "=slug")
     prepopulated_fields = {"slug": ("name",)}
     inlines = (PersonNameInline,)
+    form = VersionedForm
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            return super().save_model(request, obj, form, change)
+        stored = Person.objects.get(pk=obj.pk)
+        values = changed_values(stored, form.cleaned_data, services.EDITABLE_PERSON_FIELDS)
+        if values:
+            saved = call_service(
+                services.person_update,
+                person=stored,
+                by=request.user,
+                expected_version=form.cleaned_data.get("base_version"),
+                **values,
+            )
+            for field in saved._meta.concrete_fields:
+                setattr(obj, field.attname, getattr(saved, field.attname))
+        return None
 
     @admin.display(description="Testimonies")
     def testimonies_link(self, obj: Person) -> str:

@@ -33,7 +33,6 @@ from archive.models import (
     TestimonyStatus,
 )
 from archive.services import (
-    _unique_slug,
     annotation_create,
     article_create,
     testimony_create,
@@ -47,8 +46,6 @@ MIN_GUESS_BYTES = 64
 # Share of control characters above which a text is taken for binary data.
 MAX_CONTROL_SHARE = 0.01
 IMPORTER_NAME = "importer"
-# Slugs from the first words of the headline: long enough to recognise, short enough for URLs.
-SLUG_CHARS = 80
 
 
 class ImportRefused(ValidationError):
@@ -516,7 +513,8 @@ def _write(a: Analysis, *, by: AbstractBaseUser | None, captured_at: datetime | 
     article = article_create(
         raw_text=a.text,
         headline=headline,
-        slug=_unique_slug(Article, _slug_words(headline), max_length=SLUG_CHARS),
+        # Derived inside article_create, which retries when a concurrent import takes it.
+        slug_source=_slug_words(headline),
         body=a.body,
         language=detection.language,
         captured_at=captured_at or timezone.now(),
