@@ -474,6 +474,43 @@ def article_withdraw(*, article: Article, by: AbstractBaseUser | None = None) ->
     return article
 
 
+# simple-history keeps a change reason in 100 characters: a longer one is refused, not cut.
+MAX_REASON_CHARS = 100
+
+
+def _reason(reason: str, *, what: str) -> str:
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise ValidationError({"reason": f"Say why the article is {what}."})
+    if len(reason) > MAX_REASON_CHARS:
+        raise ValidationError(
+            {
+                "reason": f"Keep the reason within {MAX_REASON_CHARS} characters (it goes into "
+                "the history)."
+            }
+        )
+    _reject_nul(reason=reason)
+    return reason
+
+
+@transaction.atomic
+def article_return_to_draft(
+    *, article: Article, by: AbstractBaseUser | None = None, reason: str
+) -> Article:
+    """Send an article in review, published or withdrawn back to its authors as a draft; the
+    reason is recorded in its history."""
+    _require(by, "archive.publish_article", "send articles back to draft")
+    reason = _reason(reason, what="sent back to draft")
+    if article.status == Status.DRAFT:
+        raise ValidationError("The article is already a draft.")
+    claim_version(article)
+    article.status = Status.DRAFT
+    # The status change beside it in the history says what was done; this says why.
+    article._change_reason = reason
+    article.save(update_fields=("status", "version", "updated_at"))
+    return article
+
+
 @transaction.atomic
 def article_add_tags(
     *, article: Article, tags: Iterable[Tag], by: AbstractBaseUser | None = None
@@ -504,6 +541,7 @@ def testimony_create(
 ) -> Testimony:
     """Record a testimony at body[start:end]; `quote`, when given, must equal that slice."""
     _require(by, "archive.add_testimony", "record testimonies")
+    _check_may_edit(article=article, by=by)
     quote = article.body[start:end] if quote is None else quote
     _reject_nul(speaker_description=speaker_description, **_texts(fields))
     check_anchor(body=article.body, start=start, end=end, exact=quote)
@@ -541,6 +579,7 @@ def testimony_update(
     **fields,
 ) -> Testimony:
     _require(by, "archive.change_testimony", "edit testimonies")
+    _check_may_edit(article=testimony.article, by=by)
     _reject_nul(**_texts(fields))
     if {"start", "end", "quote"} & set(fields):
         start = fields.pop("start", testimony.start)
@@ -593,6 +632,7 @@ def testimony_add_tags(
     *, testimony: Testimony, tags: Iterable[Tag], by: AbstractBaseUser | None = None
 ) -> Testimony:
     _require(by, "archive.change_testimony", "edit testimonies")
+    _check_may_edit(article=testimony.article, by=by)
     claim_version(testimony)
     testimony.tags.add(*tags)
     return testimony
@@ -602,6 +642,7 @@ def testimony_add_tags(
 def testimony_delete(*, testimony: Testimony, by: AbstractBaseUser | None = None) -> None:
     """Delete a testimony unless a collection still presents it (remove it there first)."""
     _require(by, "archive.delete_testimony", "delete testimonies")
+    _check_may_edit(article=testimony.article, by=by)
     if testimony.collection_items.exists():
         raise ValidationError(
             f"{testimony} is part of a collection: remove it from the collection first."
@@ -625,12 +666,34 @@ def person_update(
     **fields,
 ) -> Person:
     """Edit a person; who is protected is an editor's decision."""
-    _require(by, "archive.change_person", "edit people")
+    _check_may_edit_person(person=person, by=by)
     _check_editable(fields, EDITABLE_PERSON_FIELDS)
     if {"protection_level", "protection_reason"} & set(fields):
         _require(by, "archive.confirm_testimony", "decide on a person's protection")
     _reject_nul(**_texts(fields))
     return _save_changes(person, fields, expected_version=expected_version)
+
+
+def person_may_edit(*, person: Person, by: AbstractBaseUser | None) -> bool:
+    """Whether `by` may edit this person now (the admin asks before offering a form)."""
+    try:
+        _check_may_edit_person(person=person, by=by)
+    except PermissionDenied:
+        return False
+    return True
+
+
+def _check_may_edit_person(*, person: Person, by: AbstractBaseUser | None) -> None:
+    _require(by, "archive.change_person", "edit people")
+    # A person quoted in published material is published material: their name is printed there.
+    if by is not None and not by.has_perm("archive.publish_article"):
+        quoted = person.testimonies.filter(
+            article__status__in=(Status.PUBLISHED, Status.WITHDRAWN)
+        ).exists()
+        if quoted:
+            raise PermissionDenied(
+                "You do not have permission to edit a person quoted in published articles."
+            )
 
 
 # --- Annotations -------------------------------------------------------------------------------
@@ -653,6 +716,7 @@ def annotation_create(
 ) -> Annotation:
     """Annotate body[start:end]; any selector given must agree with the text."""
     _require(by, "archive.add_annotation", "annotate articles")
+    _check_may_edit(article=article, by=by)
     exact = article.body[start:end] if exact is None else exact
     _reject_nul(body=body, author_name=author_name)
     check_anchor(body=article.body, start=start, end=end, exact=exact, prefix=prefix, suffix=suffix)
@@ -688,6 +752,8 @@ def annotation_update(
 ) -> Annotation:
     """Edit an annotation's note; its selectors move only with the text (see article_update)."""
     _require(by, "archive.change_annotation", "edit annotations")
+    # A note on a published article is published material (making it public publishes it).
+    _check_may_edit(article=annotation.article, by=by)
     _check_editable(fields, EDITABLE_ANNOTATION_FIELDS)
     return _save_changes(annotation, fields, expected_version=expected_version)
 
@@ -695,6 +761,7 @@ def annotation_update(
 @transaction.atomic
 def annotation_delete(*, annotation: Annotation, by: AbstractBaseUser | None = None) -> None:
     _require(by, "archive.delete_annotation", "delete annotations")
+    _check_may_edit(article=annotation.article, by=by)
     annotation.delete()
 
 

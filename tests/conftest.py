@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.core.management import call_command
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -49,3 +51,43 @@ def replica(transactional_db):
         connections[REPLICA_DB_ALIAS].close()
         del connections[REPLICA_DB_ALIAS]
         del connections.settings[REPLICA_DB_ALIAS]
+
+
+def _fields(form) -> dict:
+    data = {}
+    for name in form.fields:
+        value = form[name].value()
+        if value is None:
+            continue
+        key = form.add_prefix(name)
+        if isinstance(value, bool):
+            if value:
+                data[key] = "on"
+        elif isinstance(value, list | tuple):
+            data[key] = [getattr(v, "pk", v) for v in value]
+        else:
+            data[key] = getattr(value, "pk", value)
+    return data
+
+
+def change_page_data(client, url: str) -> tuple[dict, bytes]:
+    """GET an admin form page as a browser would: the data its form (and inlines) would post."""
+    response = client.get(url)
+    assert response.status_code == 200, url
+    context = response.context
+    data = _fields(context["adminform"].form)
+    for inline in context.get("inline_admin_formsets", []):
+        formset = inline.formset
+        data.update(_fields(formset.management_form))
+        for form in formset.forms:
+            data.update(_fields(form))
+    return data, response.content
+
+
+def open_change_page(client, url: str) -> tuple[dict, int]:
+    """The change page's data and the version in its hidden field."""
+    data, content = change_page_data(client, url)
+    version = re.search(rb'<input type="hidden" name="base_version" value="(\d+)"', content)
+    assert version, "the change form carries the version it was built from"
+    assert int(data["base_version"]) == int(version.group(1))
+    return data, int(version.group(1))

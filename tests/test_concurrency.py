@@ -7,8 +7,6 @@ told who changed what since. Runs on SQLite and on PostgreSQL.
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
@@ -18,6 +16,7 @@ from django.urls import reverse
 from archive import services
 from archive.models import Article, Collection, Status, Visibility
 from tests import factories
+from tests.conftest import open_change_page
 
 pytestmark = pytest.mark.django_db
 
@@ -32,43 +31,6 @@ def two_editors(groups):
         client.force_login(user)
         clients.append(client)
     return clients
-
-
-def _fields(form) -> dict:
-    data = {}
-    for name in form.fields:
-        value = form[name].value()
-        if value is None:
-            continue
-        key = form.add_prefix(name)
-        if isinstance(value, bool):
-            if value:
-                data[key] = "on"
-        elif isinstance(value, list | tuple):
-            data[key] = [getattr(v, "pk", v) for v in value]
-        else:
-            data[key] = getattr(value, "pk", value)
-    return data
-
-
-def open_change_page(client, url: str) -> tuple[dict, int]:
-    """GET the change page as a browser would: the data its form would post, and the version
-    in its hidden field."""
-    response = client.get(url)
-    assert response.status_code == 200
-    version = re.search(
-        rb'<input type="hidden" name="base_version" value="(\d+)"', response.content
-    )
-    assert version, "the change form carries the version it was built from"
-    context = response.context
-    data = _fields(context["adminform"].form)
-    for inline in context.get("inline_admin_formsets", []):
-        formset = inline.formset
-        data.update(_fields(formset.management_form))
-        for form in formset.forms:
-            data.update(_fields(form))
-    assert int(data["base_version"]) == int(version.group(1))
-    return data, int(version.group(1))
 
 
 def page_errors(response) -> str:

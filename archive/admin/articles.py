@@ -318,11 +318,16 @@ class ArticleAdmin(FullTextSearchMixin, ArchiveAdminMixin, SimpleHistoryAdmin):
 
     def response_change(self, request, obj):
         step = request.POST.get("_workflow")
-        if step in self.WORKFLOW:
-            function, done = self.WORKFLOW[step]
+        if step == "draft":
+            # Sending back needs a reason, typed beside the button; it goes into the history.
+            function, done = services.article_return_to_draft, "sent back to draft"
+            extra = {"reason": request.POST.get("_workflow_reason", "")}
+        elif step in self.WORKFLOW:
+            (function, done), extra = self.WORKFLOW[step], {}
+        if step == "draft" or step in self.WORKFLOW:
             try:
                 with transaction.atomic():
-                    function(article=Article.objects.get(pk=obj.pk), by=request.user)
+                    function(article=Article.objects.get(pk=obj.pk), by=request.user, **extra)
             except (ValidationError, PermissionDenied) as exc:
                 for text in error_messages(exc):
                     self.message_user(request, f"Saved, but not {done}: {text}", messages.ERROR)
@@ -340,6 +345,8 @@ class ArticleAdmin(FullTextSearchMixin, ArchiveAdminMixin, SimpleHistoryAdmin):
             steps.append(("publish", "Save and publish"))
         if article.status == Status.PUBLISHED and user.has_perm("archive.publish_article"):
             steps.append(("withdraw", "Save and withdraw"))
+        if article.status != Status.DRAFT and user.has_perm("archive.publish_article"):
+            steps.append(("draft", "Save and send back to draft"))
         return steps
 
     def change_view(self, request, object_id, form_url="", extra_context=None):

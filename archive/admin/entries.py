@@ -172,6 +172,14 @@ class TestimonyAdmin(FullTextSearchMixin, ArchiveAdminMixin, SimpleHistoryAdmin)
         # A testimony is recorded from a selection in its article's text (annotation tool).
         return False
 
+    # A testimony of a published article is published material: editors only (as the
+    # services say); a contributor sees it read-only.
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and article_editable(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and article_editable(request, obj)
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = extra_context or {}
         testimony = self.get_object(request, object_id)
@@ -313,6 +321,12 @@ class AnnotationAdmin(ArchiveAdminMixin, SimpleHistoryAdmin):
     def has_add_permission(self, request):
         return False
 
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and article_editable(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and article_editable(request, obj)
+
     def save_model(self, request, obj, form, change):
         stored = Annotation.objects.get(pk=obj.pk)
         values = changed_values(stored, form.cleaned_data, services.EDITABLE_ANNOTATION_FIELDS)
@@ -336,9 +350,27 @@ class AnnotationAdmin(ArchiveAdminMixin, SimpleHistoryAdmin):
 # --- People --------------------------------------------------------------------------------------
 
 
+def article_editable(request, obj) -> bool:
+    """Whether the user may edit `obj`'s article now (any object with an `article`)."""
+    return obj is None or services.article_may_edit(article=obj.article, by=request.user)
+
+
+def person_editable(request, person: Person | None) -> bool:
+    return person is None or services.person_may_edit(person=person, by=request.user)
+
+
 class PersonNameInline(admin.TabularInline):
     model = PersonName
     extra = 1
+
+    def has_add_permission(self, request, obj=None):
+        return super().has_add_permission(request, obj) and person_editable(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and person_editable(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and person_editable(request, obj)
 
 
 @admin.register(Person)
@@ -349,6 +381,9 @@ class PersonAdmin(ArchiveAdminMixin, SimpleHistoryAdmin):
     prepopulated_fields = {"slug": ("name",)}
     inlines = (PersonNameInline,)
     form = VersionedForm
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and person_editable(request, obj)
 
     def save_model(self, request, obj, form, change):
         if not change:
@@ -385,6 +420,22 @@ class PersonNameAdmin(ArchiveAdminMixin, admin.ModelAdmin):
     list_select_related = ("person",)
     search_fields = ("name", "person__name")
     autocomplete_fields = ("person",)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and person_editable(
+            request, obj.person if obj else None
+        )
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and person_editable(
+            request, obj.person if obj else None
+        )
+
+    def save_model(self, request, obj, form, change):
+        # A new variant of a published person's name is an edit of published material too.
+        if not person_editable(request, obj.person):
+            raise PermissionDenied
+        super().save_model(request, obj, form, change)
 
 
 # --- Places --------------------------------------------------------------------------------------
@@ -461,3 +512,15 @@ class CreditAdmin(ArchiveAdminMixin, admin.ModelAdmin):
     list_filter = ("role",)
     search_fields = ("name", "article__headline")
     autocomplete_fields = ("article",)
+
+    # Credits are printed with the article: published ones are an editor's to change.
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and article_editable(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and article_editable(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        if not article_editable(request, obj):
+            raise PermissionDenied
+        super().save_model(request, obj, form, change)
