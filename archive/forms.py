@@ -72,9 +72,9 @@ class ArticleAdminForm(VersionedForm):
     def clean_raw_text(self) -> str:
         raw_text = self.cleaned_data["raw_text"]
         if self.instance.pk is None and raw_text:
-            digest = services.sha256_hex(raw_text)
-            if Article.objects.filter(raw_sha256=digest).exists():
-                raise ValidationError("This capture is already imported (same SHA-256).")
+            duplicate = services.duplicate_capture_message(services.sha256_hex(raw_text))
+            if duplicate:
+                raise ValidationError(duplicate)
         return raw_text
 
     def clean_body(self) -> str:

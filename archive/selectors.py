@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
+import uuid
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from typing import NamedTuple
@@ -44,6 +45,7 @@ from archive.models import (
     Tag,
     Testimony,
     TestimonyStatus,
+    Tombstone,
 )
 from archive.precompiled import Ids, InIds, PrecompiledQuery
 from archive.querysets import (
@@ -535,3 +537,19 @@ def attach_withheld_passages(articles: list[Article], *, user: User) -> None:
     for article in articles:
         article.withheld_spans = tuple(spans[article.pk])
         article.withheld_ages = tuple(sorted(ages[article.pk]))
+
+
+def tombstone_of_article(slug: str) -> Tombstone | None:
+    """The tombstone of a taken-down article, by the slug it was published under."""
+    return Tombstone.objects.filter(slug=slug).first()
+
+
+def tombstone_of_testimony(uid: str) -> Tombstone | None:
+    """The tombstone of the article a testimony belonged to, by the testimony's uid; read
+    from the history, which keeps the uid after a purge has deleted the testimony."""
+    try:
+        uuid_value = uuid.UUID(uid)
+    except ValueError:
+        return None
+    article_ids = Testimony.history.model.objects.filter(uid=uuid_value).values("article_id")
+    return Tombstone.objects.filter(article_id__in=article_ids).first()

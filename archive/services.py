@@ -15,7 +15,7 @@ from datetime import datetime
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Model
+from django.db.models import F, Model, Q
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -30,6 +30,7 @@ from archive.models import (
     Tag,
     Testimony,
     TestimonyStatus,
+    Tombstone,
     Visibility,
 )
 
@@ -241,10 +242,9 @@ def article_create(
     _require(by, "archive.add_article", "create articles")
     _reject_nul(raw_text=raw_text, headline=headline, body=body, **_texts(fields))
     digest = sha256_hex(raw_text)
-    if Article.objects.filter(raw_sha256=digest).exists():
-        raise ValidationError(
-            {"raw_text": "This capture is already imported (same SHA-256)."}, code="duplicate"
-        )
+    duplicate = duplicate_capture_message(digest)
+    if duplicate:
+        raise ValidationError({"raw_text": duplicate}, code="duplicate")
     article = Article(
         raw_text=raw_text,
         raw_sha256=digest,
@@ -262,13 +262,30 @@ def article_create(
         )
     except IntegrityError:
         # The same capture stored by a concurrent import between our check and our INSERT.
-        if Article.objects.filter(raw_sha256=digest).exists():
-            raise ValidationError(
-                {"raw_text": "This capture is already imported (same SHA-256)."},
-                code="duplicate",
-            ) from None
+        duplicate = duplicate_capture_message(digest)
+        if duplicate:
+            raise ValidationError({"raw_text": duplicate}, code="duplicate") from None
         raise
     return article
+
+
+def duplicate_capture_message(digest: str) -> str | None:
+    """Why a capture with this SHA-256 cannot be imported, or None when it is new.
+
+    A capture taken down is named by its tombstone: importing it again would bring back what
+    an editor took down.
+    """
+    tombstone = Tombstone.objects.filter(raw_sha256=digest).first()
+    if tombstone is not None:
+        return (
+            f"This capture was taken down: {tombstone} on "
+            f"{timezone.localtime(tombstone.taken_down_at):%Y-%m-%d} by "
+            f"{tombstone.taken_down_by_name or 'the system'} ({tombstone.reason}). "
+            "It cannot be imported again."
+        )
+    if Article.objects.filter(raw_sha256=digest).exists():
+        return "This capture is already imported (same SHA-256)."
+    return None
 
 
 EDITABLE_ARTICLE_FIELDS = frozenset(
@@ -333,6 +350,8 @@ def article_may_edit(*, article: Article, by: AbstractBaseUser | None) -> bool:
 
 
 def _check_may_edit(*, article: Article, by: AbstractBaseUser | None) -> None:
+    if article.status == Status.TAKEN_DOWN:
+        raise PermissionDenied("A taken-down article cannot be edited (see its tombstone).")
     _require(by, "archive.change_article", "edit articles")
     if article.status in (Status.PUBLISHED, Status.WITHDRAWN):
         _require(by, "archive.publish_article", "edit published or withdrawn articles")
@@ -456,6 +475,8 @@ def article_publish(*, article: Article, by: AbstractBaseUser | None = None) -> 
     _require(by, "archive.publish_article", "publish articles")
     if article.status == Status.PUBLISHED:
         return article
+    if article.status == Status.TAKEN_DOWN:
+        raise ValidationError("A taken-down article cannot be published again.")
     claim_version(article)
     article.status = Status.PUBLISHED
     article.published_at = article.published_at or timezone.now()
@@ -503,12 +524,104 @@ def article_return_to_draft(
     reason = _reason(reason, what="sent back to draft")
     if article.status == Status.DRAFT:
         raise ValidationError("The article is already a draft.")
+    if article.status == Status.TAKEN_DOWN:
+        raise ValidationError("A taken-down article stays down (see its tombstone).")
     claim_version(article)
     article.status = Status.DRAFT
     # The status change beside it in the history says what was done; this says why.
     article._change_reason = reason
     article.save(update_fields=("status", "version", "updated_at"))
     return article
+
+
+def _actor_name(user: AbstractBaseUser | None) -> str:
+    return (user.get_full_name() or user.get_username()) if user is not None else ""
+
+
+@transaction.atomic
+def article_take_down(
+    *, article: Article, by: AbstractBaseUser | None = None, reason: str
+) -> Tombstone:
+    """Take an article down: it leaves the public archive for good, and a tombstone records
+    the capture (SHA-256, capture time, source) and the act (who, when, why).
+
+    The article and its history stay (the database refuses to delete it); its API address and
+    its testimonies' answer 410 Gone with the reason, and its capture cannot be imported again.
+    """
+    _require(by, "archive.publish_article", "take articles down")
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise ValidationError({"reason": "Say why the article is taken down."})
+    _reject_nul(reason=reason)
+    if Tombstone.objects.filter(article=article).exists():
+        raise ValidationError(f"“{article}” is already taken down.")
+    claim_version(article)
+    article.status = Status.TAKEN_DOWN
+    article._change_reason = "Taken down (the reason is on its tombstone)."
+    article.save(update_fields=("status", "version", "updated_at"))
+    source = article.source
+    return Tombstone.objects.create(
+        article=article,
+        raw_sha256=article.raw_sha256,
+        captured_at=article.captured_at,
+        source=source,
+        source_name=source.name if source else "",
+        slug=article.slug,
+        taken_down_at=timezone.now(),
+        taken_down_by=by if by is not None and by.is_authenticated else None,
+        taken_down_by_name=_actor_name(by),
+        reason=reason,
+    )
+
+
+@transaction.atomic
+def article_purge_capture(*, article: Article, by: AbstractBaseUser, reason: str) -> Tombstone:
+    """Blank a taken-down article's text by court order: the raw capture and the body, the
+    testimonies and annotations anchored in it, and the text kept in their history. The
+    tombstone (with the capture's SHA-256) stays, recording the purge.
+
+    Only a superuser, by name: the one write that gets past the raw capture's immutability
+    (archive.evidence), so no system actor does it unnamed.
+    """
+    from archive.evidence import evidence_override
+
+    if by is None or not by.is_superuser:
+        raise PermissionDenied("Only a superuser may purge the text of a capture.")
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise ValidationError({"reason": "Name the court order."})
+    _reject_nul(reason=reason)
+    tombstone = Tombstone.objects.select_for_update().filter(article=article).first()
+    if tombstone is None:
+        raise ValidationError("Take the article down first: a purge keeps its tombstone.")
+    if tombstone.purged_at is not None:
+        raise ValidationError(f"{tombstone} was purged already.")
+    items = CollectionItem.objects.filter(Q(article=article) | Q(testimony__article=article))
+    for item in items.select_related("collection"):
+        collection_item_remove(item=item, by=by)
+    # Deleted, not re-anchored: they quote the text being purged.
+    article.annotations.all().delete()
+    article.testimonies.all().delete()
+    with evidence_override(reason=reason):
+        Article.objects.filter(pk=article.pk).update(
+            raw_text="", body="", standfirst="", version=F("version") + 1
+        )
+    # The history holds the text too (every version of the body, every quote).
+    Article.history.model.objects.filter(id=article.pk).update(body="", standfirst="")
+    Testimony.history.model.objects.filter(article_id=article.pk).update(
+        quote="", context="", translation_note=""
+    )
+    Annotation.history.model.objects.filter(article_id=article.pk).update(
+        exact="", prefix="", suffix=""
+    )
+    tombstone.purged_at = timezone.now()
+    tombstone.purged_by = by
+    tombstone.purged_by_name = _actor_name(by)
+    tombstone.purge_reason = reason
+    tombstone.full_clean()
+    tombstone.save()
+    article.refresh_from_db()
+    return tombstone
 
 
 @transaction.atomic

@@ -223,6 +223,10 @@ class ArticleAdmin(FullTextSearchMixin, ArchiveAdminMixin, SimpleHistoryAdmin):
     def has_publish_permission(self, request):
         return request.user.has_perm("archive.publish_article")
 
+    def has_delete_permission(self, request, obj=None):
+        # An article holds a raw capture: the database refuses to delete it. Take it down.
+        return False
+
     def has_submit_permission(self, request):
         return request.user.has_perm("archive.submit_article")
 
@@ -318,13 +322,18 @@ class ArticleAdmin(FullTextSearchMixin, ArchiveAdminMixin, SimpleHistoryAdmin):
 
     def response_change(self, request, obj):
         step = request.POST.get("_workflow")
-        if step == "draft":
-            # Sending back needs a reason, typed beside the button; it goes into the history.
-            function, done = services.article_return_to_draft, "sent back to draft"
+        reasoned = {
+            # These need a reason, typed beside the buttons: it goes into the history (or the
+            # tombstone).
+            "draft": (services.article_return_to_draft, "sent back to draft"),
+            "take_down": (services.article_take_down, "taken down"),
+        }
+        if step in reasoned:
+            function, done = reasoned[step]
             extra = {"reason": request.POST.get("_workflow_reason", "")}
         elif step in self.WORKFLOW:
             (function, done), extra = self.WORKFLOW[step], {}
-        if step == "draft" or step in self.WORKFLOW:
+        if step in reasoned or step in self.WORKFLOW:
             try:
                 with transaction.atomic():
                     function(article=Article.objects.get(pk=obj.pk), by=request.user, **extra)
@@ -347,6 +356,8 @@ class ArticleAdmin(FullTextSearchMixin, ArchiveAdminMixin, SimpleHistoryAdmin):
             steps.append(("withdraw", "Save and withdraw"))
         if article.status != Status.DRAFT and user.has_perm("archive.publish_article"):
             steps.append(("draft", "Save and send back to draft"))
+        if user.has_perm("archive.publish_article"):
+            steps.append(("take_down", "Save and take down"))
         return steps
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -355,7 +366,11 @@ class ArticleAdmin(FullTextSearchMixin, ArchiveAdminMixin, SimpleHistoryAdmin):
         if article is not None:
             extra_context["annotator"] = self.annotator_context(request, article)
             if self.has_change_permission(request, article):
-                extra_context["workflow_steps"] = self.workflow_steps(request, article)
+                steps = self.workflow_steps(request, article)
+                extra_context["workflow_steps"] = steps
+                extra_context["workflow_reason"] = any(
+                    step in ("draft", "take_down") for step, _label in steps
+                )
         return super().change_view(request, object_id, form_url, extra_context)
 
     # --- bulk actions ----------------------------------------------------------------------------

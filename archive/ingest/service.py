@@ -30,11 +30,13 @@ from archive.models import (
     Person,
     PersonName,
     Source,
+    Status,
     TestimonyStatus,
 )
 from archive.services import (
     annotation_create,
     article_create,
+    duplicate_capture_message,
     testimony_create,
 )
 
@@ -434,6 +436,9 @@ def dispatch_import(
     text, encoding = decode_capture(raw)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     existing = Article.objects.filter(raw_sha256=digest).only("pk", "slug", "headline").first()
+    if existing is not None and existing.status == Status.TAKEN_DOWN:
+        # Not "already imported, nothing changed": the capture was taken down, on purpose.
+        raise ImportRefused(duplicate_capture_message(digest) or "", reason="taken_down")
     if existing is not None:
         return ImportResult(
             filename=filename,
