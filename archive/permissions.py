@@ -16,6 +16,7 @@ ARCHIVE_MODELS = (
     "annotation",
     "collection",
     "collectionitem",
+    "tombstone",
 )
 
 # Contributors draft and submit; they never publish, withdraw or delete.

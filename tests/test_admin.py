@@ -72,6 +72,12 @@ def _tag_row():
     return factories.TagFactory(parent=factories.TagFactory())
 
 
+def _tombstone_row():
+    from archive import services
+
+    return services.article_take_down(article=factories.ArticleFactory(), reason="Test.")
+
+
 def _place_row():
     return factories.PlaceFactory(parent=factories.PlaceFactory(kind="region"))
 
@@ -91,6 +97,7 @@ ROW_MAKERS = {
     "annotation": _annotation_row,
     "collection": factories.CollectionFactory,
     "collectionitem": _collection_item_row,
+    "tombstone": _tombstone_row,
 }
 
 ARCHIVE_ADMINS = sorted(

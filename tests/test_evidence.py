@@ -263,3 +263,26 @@ def test_a_purge_cannot_be_repeated(editor, superuser):
     services.article_purge_capture(article=article, by=superuser, reason="Order")
     with pytest.raises(ValidationError):
         services.article_purge_capture(article=article, by=superuser, reason="Order")
+
+
+def test_a_superuser_purges_from_the_tombstones_page_and_an_editor_cannot(editor, superuser):
+    article = factories.ArticleFactory()
+    tombstone = services.article_take_down(article=article, by=editor, reason="Injunction.")
+    url = reverse("admin:archive_tombstone_changelist")
+    selection = {"action": "purge_selected", "_selected_action": [tombstone.pk]}
+
+    as_editor = Client()
+    as_editor.force_login(editor)
+    as_editor.post(url, {**selection, "apply": "1", "reason": "Order 9"})
+    article.refresh_from_db()
+    assert article.raw_text  # the action is not theirs
+
+    as_superuser = Client()
+    as_superuser.force_login(superuser)
+    page = as_superuser.post(url, selection)
+    assert page.status_code == 200 and b"Court order" in page.content
+    response = as_superuser.post(url, {**selection, "apply": "1", "reason": "Order 9"})
+    assert response.status_code == 302
+    article.refresh_from_db()
+    tombstone.refresh_from_db()
+    assert article.raw_text == "" and tombstone.purge_reason == "Order 9"
