@@ -260,3 +260,38 @@ def test_a_non_slug_integrity_error_is_not_swallowed(monkeypatch):
     monkeypatch.setattr(Article, "save", failing_save)
     with pytest.raises(IntegrityError):
         services.article_create(raw_text="Capture", headline="H", body="Text", language="en")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_simultaneous_saves_of_the_same_version_one_wins():
+    """Two transactions at once (PostgreSQL: real row locks), both from version 1."""
+    import threading
+
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite serialises writers: the sequential tests above cover it")
+    article = factories.ArticleFactory(headline="Original")
+    barrier = threading.Barrier(2)
+    outcomes: dict[str, str] = {}
+
+    def save(headline: str) -> None:
+        try:
+            stale = Article.objects.get(pk=article.pk)
+            barrier.wait(timeout=10)
+            services.article_update(article=stale, headline=headline, expected_version=1)
+            outcomes[headline] = "saved"
+        except ValidationError as exc:
+            outcomes[headline] = exc.code
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=save, args=(h,)) for h in ("First", "Second")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(outcomes.values()) == ["saved", "stale"]
+    winner = next(h for h, outcome in outcomes.items() if outcome == "saved")
+    article.refresh_from_db()
+    assert (article.headline, article.version) == (winner, 2)
