@@ -123,6 +123,14 @@ def claim_version(instance: Model, *, expected_version: int | None = None) -> No
     instance.version = expected + 1
 
 
+def _bump_version(instance: Model) -> None:
+    """Record a change to what belongs to `instance` (a collection's items): a form opened
+    before it is refused, while this change itself expects no particular version."""
+    rows = type(instance)._default_manager.filter(pk=instance.pk)
+    rows.update(version=F("version") + 1)
+    instance.version = rows.values_list("version", flat=True).get()
+
+
 def check_version(instance: Model, *, expected_version: int) -> None:
     """Raise the ValidationError claim_version would raise, writing nothing (for forms)."""
     stored = (
@@ -915,6 +923,7 @@ def collection_item_add(
     )
     item.full_clean()
     item.save()
+    _bump_version(collection)
     return item
 
 
@@ -935,6 +944,7 @@ def collection_reorder(
     for position, pk in enumerate(item_ids, start=1):
         items[pk].position = position
         items[pk].save(update_fields=("position",))
+    _bump_version(collection)
 
 
 EDITABLE_COLLECTION_FIELDS = frozenset({"title", "slug", "introduction", "curator"})
@@ -1005,6 +1015,7 @@ def collection_item_update(
     item.article, item.testimony, item.caption = article, testimony, caption
     item.full_clean()
     item.save()
+    _bump_version(item.collection)
     return item
 
 

@@ -295,3 +295,21 @@ def test_two_simultaneous_saves_of_the_same_version_one_wins():
     winner = next(h for h, outcome in outcomes.items() if outcome == "saved")
     article.refresh_from_db()
     assert (article.headline, article.version) == (winner, 2)
+
+
+def test_a_collection_page_opened_before_its_items_changed_is_refused(two_editors):
+    first, second = two_editors
+    collection = factories.CollectionFactory(status=Status.DRAFT, published_at=None)
+    item = factories.CollectionItemFactory(collection=collection, caption="First caption")
+    url = reverse("admin:archive_collection_change", args=(collection.pk,))
+    data_1, _ = open_change_page(first, url)
+    data_2, _ = open_change_page(second, url)
+
+    assert first.post(url, {**data_1, "items-0-caption": "Olha's caption"}).status_code == 302
+    response = second.post(url, {**data_2, "curator": "Taras"})
+
+    assert response.status_code == 200
+    assert "was changed" in page_errors(response)
+    item.refresh_from_db()
+    collection.refresh_from_db()
+    assert item.caption == "Olha's caption" and collection.curator != "Taras"
