@@ -24,7 +24,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import APIException, NotFound, ValidationError
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -105,10 +105,30 @@ ERRORS = {
     (404, "application/json"): OpenApiResponse(
         serializers.ErrorSerializer, description="No such object."
     ),
+    (410, "application/json"): OpenApiResponse(
+        serializers.ErrorSerializer,
+        description="Taken down on purpose (an article and its testimonies): the reason.",
+    ),
     (429, "application/json"): OpenApiResponse(
         serializers.ErrorSerializer, description="Too many requests; see Retry-After."
     ),
 }
+
+
+class Gone(APIException):
+    """410: the object was taken down on purpose (see archive.models.Tombstone)."""
+
+    status_code = 410
+    default_detail = "This was taken down."
+    default_code = "gone"
+
+
+def gone_detail(tombstone, what: str) -> str:
+    return (
+        f"{what} was taken down on {tombstone.taken_down_at:%Y-%m-%d}: {tombstone.reason} "
+        f"(capture SHA-256 {tombstone.raw_sha256})."
+    )
+
 
 # --- The HTTP layer shared by every endpoint ---------------------------------------------------
 
@@ -266,8 +286,18 @@ class ArchiveViewSet(ArchiveViewMixin, viewsets.ReadOnlyModelViewSet):
         try:
             return super().get_object()
         except Http404 as exc:
+            tombstone = self.tombstone(lookup)
+            if tombstone is not None:
+                raise Gone(gone_detail(tombstone, self.gone_what)) from exc
             # One answer for "does not exist" and "exists but not for you".
             raise NotFound("No such object.") from exc
+
+    # What a lookup that finds nothing may have been: a taken-down article (or one of its
+    # testimonies) answers 410 with the reason, not 404.
+    gone_what = "This"
+
+    def tombstone(self, lookup: str):
+        return None
 
 
 def _format_parameter(*formats: str) -> OpenApiParameter:
@@ -401,6 +431,11 @@ class ArticleViewSet(ArchiveViewSet):
         article = super().get_object()
         return selectors.with_withheld_passages(article, user=self.request.user)
 
+    gone_what = "This article"
+
+    def tombstone(self, lookup: str):
+        return selectors.tombstone_of_article(lookup)
+
     def cursor_ordering(self, request) -> tuple[str, ...]:
         return ARTICLE_ORDERING.get(request.query_params.get("ordering") or "-published_on")
 
@@ -494,6 +529,11 @@ class TestimonyViewSet(ArchiveViewSet):
     def get_renderers(self):
         formats = [CSVRenderer()] if self.action == "list" else []
         return [JSONRenderer(), BrowsableAPIRenderer(), *formats]
+
+    gone_what = "The article of this testimony"
+
+    def tombstone(self, lookup: str):
+        return selectors.tombstone_of_testimony(lookup)
 
     def cursor_ordering(self, request) -> tuple[str, ...]:
         return TESTIMONY_ORDERING.get(request.query_params.get("ordering") or "-published_on")

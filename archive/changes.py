@@ -49,6 +49,10 @@ EXEMPT_PREFIXES = (
     "archive_consentrecord",
     # Background jobs: operators' records, never in public output.
     "archive_job",
+    # A take-down's effect on output (a 410) goes through the article row it changes; the
+    # override row exists only inside a purge's transaction.
+    "archive_tombstone",
+    "archive_evidence_override",
     # Search indexes, derived from the tracked tables (and written by their triggers).
     "archive_article_fts",
     "archive_article_public_fts",

@@ -11,7 +11,33 @@ from archive import services
 from archive.models import Annotation, Article, CollectionItem, Tag, Testimony, Visibility
 
 
-class ArticleAdminForm(forms.ModelForm):
+class VersionedForm(forms.ModelForm):
+    """A change form that remembers the version it was built from (optimistic concurrency).
+
+    Posted back with the edit, it lets the form refuse a save based on an older version, saying
+    who changed what since (services.check_version); the service checks again when it saves.
+    """
+
+    base_version = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is None:
+            return
+        self.fields["base_version"].required = True
+        # A history revert's form says which version it starts from (the row's current one):
+        # its instance is rebuilt from a past record and carries that record's version.
+        self.initial.setdefault("base_version", self.instance.version)
+
+    def clean(self):
+        cleaned = super().clean()
+        expected = cleaned.get("base_version")
+        if self.instance.pk is not None and expected is not None:
+            services.check_version(self.instance, expected_version=expected)
+        return cleaned
+
+
+class ArticleAdminForm(VersionedForm):
     """The article form: the raw capture is typed once (on add), never edited afterwards."""
 
     class Meta:
@@ -46,9 +72,9 @@ class ArticleAdminForm(forms.ModelForm):
     def clean_raw_text(self) -> str:
         raw_text = self.cleaned_data["raw_text"]
         if self.instance.pk is None and raw_text:
-            digest = services.sha256_hex(raw_text)
-            if Article.objects.filter(raw_sha256=digest).exists():
-                raise ValidationError("This capture is already imported (same SHA-256).")
+            duplicate = services.duplicate_capture_message(services.sha256_hex(raw_text))
+            if duplicate:
+                raise ValidationError(duplicate)
         return raw_text
 
     def clean_body(self) -> str:
@@ -63,7 +89,7 @@ class ArticleAdminForm(forms.ModelForm):
         return body
 
 
-class AnchoredInlineForm(forms.ModelForm):
+class AnchoredInlineForm(VersionedForm):
     """An inline row of a testimony or annotation under its article.
 
     The article form has already put the *edited* body on the parent instance when the inline

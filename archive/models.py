@@ -36,6 +36,8 @@ class Status(models.TextChoices):
     IN_REVIEW = "in_review", "In review"
     PUBLISHED = "published", "Published"
     WITHDRAWN = "withdrawn", "Withdrawn"
+    # Articles only: a recorded take-down (see Tombstone); never published again.
+    TAKEN_DOWN = "taken_down", "Taken down"
 
 
 class Visibility(models.TextChoices):
@@ -261,6 +263,9 @@ class Person(SlugNaturalKeyMixin, models.Model):
         blank=True, help_text="Why this person is protected; required unless public."
     )
     note = models.TextField(blank=True)
+    # Optimistic concurrency: the services bump it on every save and refuse a save based on an
+    # older one (services.claim_version), so two editors cannot silently overwrite each other.
+    version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -424,6 +429,9 @@ class Article(SlugNaturalKeyMixin, models.Model):
     published_at = models.DateTimeField(null=True, blank=True)
     places = models.ManyToManyField(Place, blank=True, related_name="articles")
     tags = models.ManyToManyField(Tag, blank=True, related_name="articles")
+    # Optimistic concurrency: the services bump it on every save and refuse a save based on an
+    # older one (services.claim_version), so two editors cannot silently overwrite each other.
+    version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -468,6 +476,61 @@ class Article(SlugNaturalKeyMixin, models.Model):
             stored = type(self).objects.filter(pk=self.pk).values_list("raw_text", flat=True)
             if stored and stored[0] != self.raw_text:
                 raise ValidationError({"raw_text": "The raw capture cannot be changed."})
+
+
+class Tombstone(models.Model):
+    """What stays of an article taken down: the evidence that it existed, and the act.
+
+    The article row stays too (the database refuses to delete an article, migration 0013), so
+    the capture can never be imported again as new; a court-ordered purge blanks its text, and
+    this record remains.
+    """
+
+    article = models.OneToOneField(Article, on_delete=models.PROTECT, related_name="tombstone")
+    # Copies of the capture's identity, so the record reads alone.
+    raw_sha256 = models.CharField(max_length=64, unique=True)
+    captured_at = models.DateTimeField()
+    source = models.ForeignKey(
+        Source, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    source_name = models.CharField(max_length=200, blank=True)
+    slug = models.SlugField(max_length=200)
+    taken_down_at = models.DateTimeField()
+    taken_down_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # Kept beside the account so the record survives the account's deletion.
+    taken_down_by_name = models.CharField(max_length=200, blank=True)
+    reason = models.TextField(help_text="Why it was taken down; the API gives it with the 410.")
+    purged_at = models.DateTimeField(null=True, blank=True)
+    purged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    purged_by_name = models.CharField(max_length=200, blank=True)
+    purge_reason = models.TextField(blank=True, help_text="The court order, by reference.")
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ("-taken_down_at",)
+        constraints = (
+            models.CheckConstraint(condition=~Q(reason=""), name="tombstone_has_reason"),
+            models.CheckConstraint(
+                condition=Q(purged_at__isnull=True) | ~Q(purge_reason=""),
+                name="tombstone_purge_has_reason",
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"Tombstone #{self.pk} of “{self.slug}” ({self.raw_sha256[:12]}…)"
 
 
 class CreditQuerySet(models.QuerySet):
@@ -554,6 +617,9 @@ class Testimony(models.Model):
     status = models.CharField(
         max_length=20, choices=TestimonyStatus.choices, default=TestimonyStatus.CONFIRMED
     )
+    # Optimistic concurrency: the services bump it on every save and refuse a save based on an
+    # older one (services.claim_version), so two editors cannot silently overwrite each other.
+    version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -647,6 +713,9 @@ class Annotation(models.Model):
     # need no user rows.
     author_name = models.CharField(max_length=200, blank=True)
     is_public = models.BooleanField(default=False, help_text="Internal notes are never published.")
+    # Optimistic concurrency: the services bump it on every save and refuse a save based on an
+    # older one (services.claim_version), so two editors cannot silently overwrite each other.
+    version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -690,6 +759,9 @@ class Collection(SlugNaturalKeyMixin, models.Model):
     curator = models.CharField(max_length=200, blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
     published_at = models.DateTimeField(null=True, blank=True)
+    # Optimistic concurrency: the services bump it on every save and refuse a save based on an
+    # older one (services.claim_version), so two editors cannot silently overwrite each other.
+    version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

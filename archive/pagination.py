@@ -2,9 +2,18 @@
 
 A malformed page size, page or cursor is the client's mistake and gets a 400 that says so (DRF
 would silently fall back to the default size, or answer 404 for a bad cursor).
+
+A cursor is opaque to the client but not to us: its position is compared with the ordering
+column in SQL, so a forged one (a non-date, a NUL, a 10,000-character string) would reach the
+database and fail there (a 500 on PostgreSQL). Each position is parsed for the column it is
+compared with before any query is built.
 """
 
 from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date
 
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination, PageNumberPagination
@@ -26,6 +35,30 @@ def _strict_int(request, name: str, default: int, *, maximum: int | None = None)
     if value < 1 or (maximum is not None and value > maximum):
         raise ValidationError({name: [message]})
     return value
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+
+
+def _date_position(raw: str) -> date:
+    if not _ISO_DATE.fullmatch(raw):
+        raise ValueError(raw)
+    return date.fromisoformat(raw)
+
+
+def _text_position(raw: str) -> str:
+    # No column compared by cursor is longer than 500 characters (Article.headline).
+    if "\x00" in raw or len(raw) > 500:
+        raise ValueError(raw)
+    return raw
+
+
+# The column each ordering's cursor position is compared with, and how to read it. An ordering
+# missing here cannot be paginated by cursor: adding one means saying how its position parses.
+POSITION_PARSERS: dict[str, Callable[[str], object]] = {
+    "date_sort": _date_position,
+    "headline": _text_position,
+}
 
 
 def _link_header(next_url: str | None, previous_url: str | None) -> str:
@@ -62,9 +95,21 @@ class ArchiveCursorPagination(LinkHeaderMixin, CursorPagination):
 
     def decode_cursor(self, request):
         try:
-            return super().decode_cursor(request)
+            cursor = super().decode_cursor(request)
         except NotFound as exc:
-            raise ValidationError({self.cursor_query_param: [self.invalid_cursor_message]}) from exc
+            raise self._invalid() from exc
+        if cursor is None or cursor.position is None:
+            return cursor
+        parse = POSITION_PARSERS[self.ordering[0].lstrip("-")]
+        try:
+            parse(cursor.position)
+        except ValueError as exc:
+            raise self._invalid() from exc
+        # Kept as the string: DRF compares it with str() of each row's value to find ties.
+        return cursor
+
+    def _invalid(self) -> ValidationError:
+        return ValidationError({self.cursor_query_param: [self.invalid_cursor_message]})
 
 
 class ArchivePagePagination(LinkHeaderMixin, PageNumberPagination):

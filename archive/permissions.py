@@ -26,6 +26,7 @@ ARCHIVE_MODELS = (
     "annotation",
     "collection",
     "collectionitem",
+    "tombstone",
 )
 
 # Contributors draft and submit; they never publish, withdraw or delete.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
+import uuid
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from typing import NamedTuple
@@ -46,6 +47,7 @@ from archive.models import (
     Source,
     Tag,
     Testimony,
+    Tombstone,
 )
 from archive.permissions import can_see_protected_identities
 from archive.precompiled import Ids, InIds, PrecompiledQuery
@@ -546,3 +548,19 @@ def consent_due_for_review(*, within_days: int, limit: int) -> list[ConsentRecor
         .select_related("person", "recorded_by")
         .order_by("review_by", "pk")[:limit]
     )
+
+
+def tombstone_of_article(slug: str) -> Tombstone | None:
+    """The tombstone of a taken-down article, by the slug it was published under."""
+    return Tombstone.objects.filter(slug=slug).first()
+
+
+def tombstone_of_testimony(uid: str) -> Tombstone | None:
+    """The tombstone of the article a testimony belonged to, by the testimony's uid; read
+    from the history, which keeps the uid after a purge has deleted the testimony."""
+    try:
+        uuid_value = uuid.UUID(uid)
+    except ValueError:
+        return None
+    article_ids = Testimony.history.model.objects.filter(uid=uuid_value).values("article_id")
+    return Tombstone.objects.filter(article_id__in=article_ids).first()

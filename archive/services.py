@@ -14,7 +14,8 @@ from datetime import date, datetime
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import F, Model, Q
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -31,6 +32,7 @@ from archive.models import (
     Tag,
     Testimony,
     TestimonyStatus,
+    Tombstone,
     Visibility,
 )
 from archive.permissions import VIEW_PROTECTED_IDENTITY
@@ -89,13 +91,102 @@ def _check_editable(fields: dict, editable: frozenset[str]) -> None:
         raise ValidationError(f"Not editable here: {', '.join(sorted(unknown))}.")
 
 
-def _save_changes(instance, fields: dict):
+def _save_changes(instance, fields: dict, *, expected_version: int | None = None):
     """Set the (already checked) fields, validate the whole object and save it."""
     for name, value in fields.items():
         setattr(instance, name, value)
     instance.full_clean()
+    claim_version(instance, expected_version=expected_version)
     instance.save()
     return instance
+
+
+# --- Optimistic concurrency --------------------------------------------------------------------
+
+# Never named in "what changed since": they change with every save.
+_UNTOLD_FIELDS = frozenset({"version", "updated_at", "created_at"})
+
+
+def claim_version(instance: Model, *, expected_version: int | None = None) -> None:
+    """Move the row from `expected_version` (default: the version `instance` was read at) to
+    the next one, or refuse the save because someone else saved it in between.
+
+    One conditional UPDATE: on PostgreSQL a concurrent save of the same row waits for ours to
+    commit and then finds the version moved on; SQLite serialises writers. Call it inside the
+    service's transaction, just before saving.
+    """
+    expected = instance.version if expected_version is None else int(expected_version)
+    claimed = (
+        type(instance)
+        ._default_manager.filter(pk=instance.pk, version=expected)
+        .update(version=F("version") + 1)
+    )
+    if not claimed:
+        raise ValidationError(version_conflict_message(instance, expected), code="stale")
+    instance.version = expected + 1
+
+
+def _bump_version(instance: Model) -> None:
+    """Record a change to what belongs to `instance` (a collection's items): a form opened
+    before it is refused, while this change itself expects no particular version."""
+    rows = type(instance)._default_manager.filter(pk=instance.pk)
+    rows.update(version=F("version") + 1)
+    instance.version = rows.values_list("version", flat=True).get()
+
+
+def check_version(instance: Model, *, expected_version: int) -> None:
+    """Raise the ValidationError claim_version would raise, writing nothing (for forms)."""
+    stored = (
+        type(instance)._default_manager.filter(pk=instance.pk).values_list("version", flat=True)
+    )
+    if stored and stored[0] != expected_version:
+        raise ValidationError(version_conflict_message(instance, expected_version), code="stale")
+
+
+def version_conflict_message(instance: Model, expected_version: int) -> str:
+    """Who changed what since `expected_version`, read from the object's history."""
+    what = f"“{instance}”"
+    changes = []
+    history = getattr(instance, "history", None)
+    if history is not None:
+        records = list(
+            history.filter(version__gt=expected_version)
+            .select_related("history_user")
+            .order_by("history_date", "history_id")
+        )
+        for record in records:
+            changes.append(_describe_change(record))
+    if not changes:
+        return (
+            f"{what} was changed by someone else since you opened it. "
+            "Reload the page to see the current version, then make your change again."
+        )
+    return (
+        f"{what} was changed since you opened it: {'; '.join(changes)}. "
+        "Your changes were not saved: reload the page to see the current version, "
+        "then make your change again."
+    )
+
+
+def _describe_change(record) -> str:
+    user = record.history_user
+    who = (user.get_full_name() or user.get_username()) if user else "the system"
+    when = timezone.localtime(record.history_date).strftime("%Y-%m-%d %H:%M")
+    previous = record.prev_record
+    fields = [
+        field
+        for field in record.instance_type._meta.concrete_fields
+        if field.attname not in _UNTOLD_FIELDS
+        and hasattr(record, field.attname)
+        and (
+            previous is None
+            or getattr(record, field.attname) != getattr(previous, field.attname, None)
+        )
+    ]
+    if previous is None or not fields:
+        return f"by {who} at {when}"
+    names = ", ".join(str(field.verbose_name) for field in fields)
+    return f"{names} by {who} at {when}"
 
 
 def _require(user: AbstractBaseUser | None, perm: str, action: str) -> None:
@@ -113,6 +204,32 @@ def _unique_slug(model, text: str, *, max_length: int = 100) -> str:
     return slug
 
 
+# How often a derived slug is tried again when another writer took it first.
+SLUG_ATTEMPTS = 5
+
+
+def _insert_with_slug(instance, *, slug_source: str | None, max_length: int) -> None:
+    """Validate and INSERT `instance`; with `slug_source`, derive its slug from it and, when a
+    concurrent writer takes that slug between our check and our INSERT, derive the next one
+    (two captures with the same headline imported at the same moment both get stored)."""
+    for _attempt in range(SLUG_ATTEMPTS):
+        if slug_source is None:
+            instance.full_clean()
+        else:
+            instance.slug = _unique_slug(type(instance), slug_source, max_length=max_length)
+            # A derived slug's uniqueness is settled by the INSERT itself (below).
+            instance.full_clean(exclude=["slug"])
+        try:
+            with transaction.atomic():
+                instance.save()
+            return
+        except IntegrityError:
+            taken = type(instance).objects.filter(slug=instance.slug).exists()
+            if slug_source is None or not taken:
+                raise
+    raise ValidationError({"slug": "Could not find a free slug; give one explicitly."})
+
+
 # --- Articles ---------------------------------------------------------------------------------
 
 
@@ -125,31 +242,61 @@ def article_create(
     language: str,
     captured_at: datetime | None = None,
     slug: str = "",
+    slug_source: str = "",
     by: AbstractBaseUser | None = None,
     **fields,
 ) -> Article:
-    """Create a draft article from a raw capture; a capture can be stored only once."""
+    """Create a draft article from a raw capture; a capture can be stored only once.
+
+    Without a `slug`, one is derived from `slug_source` (default: the headline).
+    """
     _require(by, "archive.add_article", "create articles")
     _reject_nul(raw_text=raw_text, headline=headline, body=body, **_texts(fields))
     digest = sha256_hex(raw_text)
-    if Article.objects.filter(raw_sha256=digest).exists():
-        raise ValidationError(
-            {"raw_text": "This capture is already imported (same SHA-256)."}, code="duplicate"
-        )
+    duplicate = duplicate_capture_message(digest)
+    if duplicate:
+        raise ValidationError({"raw_text": duplicate}, code="duplicate")
     article = Article(
         raw_text=raw_text,
         raw_sha256=digest,
         captured_at=captured_at or timezone.now(),
         headline=headline,
-        slug=slug or _unique_slug(Article, headline, max_length=200),
+        slug=slug,
         body=body,
         language=language,
         status=Status.DRAFT,
         **fields,
     )
-    article.full_clean()
-    article.save()
+    try:
+        _insert_with_slug(
+            article, slug_source=None if slug else (slug_source or headline), max_length=200
+        )
+    except IntegrityError:
+        # The same capture stored by a concurrent import between our check and our INSERT.
+        duplicate = duplicate_capture_message(digest)
+        if duplicate:
+            raise ValidationError({"raw_text": duplicate}, code="duplicate") from None
+        raise
     return article
+
+
+def duplicate_capture_message(digest: str) -> str | None:
+    """Why a capture with this SHA-256 cannot be imported, or None when it is new.
+
+    A capture taken down is named by its tombstone: importing it again would bring back what
+    an editor took down.
+    """
+    tombstone = Tombstone.objects.filter(raw_sha256=digest).first()
+    if tombstone is not None:
+        return (
+            f"This capture was taken down: {tombstone} on "
+            f"{timezone.localtime(tombstone.taken_down_at):%Y-%m-%d} by "
+            f"{tombstone.taken_down_by_name or 'the system'} ({tombstone.reason}). "
+            "It cannot be imported again."
+        )
+    if Article.objects.filter(raw_sha256=digest).exists():
+        return "This capture is already imported (same SHA-256)."
+    return None
 
 
 EDITABLE_ARTICLE_FIELDS = frozenset(
@@ -171,11 +318,18 @@ EDITABLE_ARTICLE_FIELDS = frozenset(
 
 @transaction.atomic
 def article_update(
-    *, article: Article, by: AbstractBaseUser | None = None, body: str | None = None, **fields
+    *,
+    article: Article,
+    by: AbstractBaseUser | None = None,
+    body: str | None = None,
+    expected_version: int | None = None,
+    **fields,
 ) -> Article:
     """Edit an article's metadata and, optionally, its body (re-anchoring what points into it).
 
-    The raw capture is not among the editable fields: it can never be changed.
+    The raw capture is not among the editable fields: it can never be changed. With
+    `expected_version` (the version the editor's form was built from), a save based on an
+    older version is refused, saying who changed what since.
     """
     if "raw_text" in fields or "raw_sha256" in fields:
         raise ValidationError({"raw_text": "The raw capture cannot be changed."})
@@ -188,6 +342,7 @@ def article_update(
         _reanchor(article=article, new_body=body)
         article.body = body
     article.full_clean()
+    claim_version(article, expected_version=expected_version)
     article.save()
     return article
 
@@ -206,6 +361,8 @@ def article_may_edit(*, article: Article, by: AbstractBaseUser | None) -> bool:
 
 
 def _check_may_edit(*, article: Article, by: AbstractBaseUser | None) -> None:
+    if article.status == Status.TAKEN_DOWN:
+        raise PermissionDenied("A taken-down article cannot be edited (see its tombstone).")
     _require(by, "archive.change_article", "edit articles")
     if article.status in (Status.PUBLISHED, Status.WITHDRAWN):
         _require(by, "archive.publish_article", "edit published or withdrawn articles")
@@ -254,9 +411,11 @@ def _reanchor(*, article: Article, new_body: str) -> None:
     """Move every testimony and annotation to its passage in the new body, or refuse."""
     moved_testimonies, moved_annotations = _plan_reanchor(article=article, new_body=new_body)
     for testimony in moved_testimonies:
-        testimony.save(update_fields=("start", "end", "updated_at"))
+        claim_version(testimony)
+        testimony.save(update_fields=("start", "end", "version", "updated_at"))
     for annotation in moved_annotations:
-        annotation.save(update_fields=("start", "end", "prefix", "suffix", "updated_at"))
+        claim_version(annotation)
+        annotation.save(update_fields=("start", "end", "prefix", "suffix", "version", "updated_at"))
 
 
 def _plan_reanchor(*, article: Article, new_body: str) -> tuple[list[Testimony], list[Annotation]]:
@@ -316,8 +475,9 @@ def article_submit(*, article: Article, by: AbstractBaseUser | None = None) -> A
     _require(by, "archive.submit_article", "submit articles for review")
     if article.status != Status.DRAFT:
         raise ValidationError(f"Only drafts can be submitted (this one is {article.status}).")
+    claim_version(article)
     article.status = Status.IN_REVIEW
-    article.save(update_fields=("status", "updated_at"))
+    article.save(update_fields=("status", "version", "updated_at"))
     return article
 
 
@@ -326,9 +486,12 @@ def article_publish(*, article: Article, by: AbstractBaseUser | None = None) -> 
     _require(by, "archive.publish_article", "publish articles")
     if article.status == Status.PUBLISHED:
         return article
+    if article.status == Status.TAKEN_DOWN:
+        raise ValidationError("A taken-down article cannot be published again.")
+    claim_version(article)
     article.status = Status.PUBLISHED
     article.published_at = article.published_at or timezone.now()
-    article.save(update_fields=("status", "published_at", "updated_at"))
+    article.save(update_fields=("status", "published_at", "version", "updated_at"))
     return article
 
 
@@ -337,9 +500,139 @@ def article_withdraw(*, article: Article, by: AbstractBaseUser | None = None) ->
     _require(by, "archive.publish_article", "withdraw articles")
     if article.status != Status.PUBLISHED:
         raise ValidationError("Only published articles can be withdrawn.")
+    claim_version(article)
     article.status = Status.WITHDRAWN
-    article.save(update_fields=("status", "updated_at"))
+    article.save(update_fields=("status", "version", "updated_at"))
     return article
+
+
+# simple-history keeps a change reason in 100 characters: a longer one is refused, not cut.
+MAX_REASON_CHARS = 100
+
+
+def _reason(reason: str, *, what: str) -> str:
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise ValidationError({"reason": f"Say why the article is {what}."})
+    if len(reason) > MAX_REASON_CHARS:
+        raise ValidationError(
+            {
+                "reason": f"Keep the reason within {MAX_REASON_CHARS} characters (it goes into "
+                "the history)."
+            }
+        )
+    _reject_nul(reason=reason)
+    return reason
+
+
+@transaction.atomic
+def article_return_to_draft(
+    *, article: Article, by: AbstractBaseUser | None = None, reason: str
+) -> Article:
+    """Send an article in review, published or withdrawn back to its authors as a draft; the
+    reason is recorded in its history."""
+    _require(by, "archive.publish_article", "send articles back to draft")
+    reason = _reason(reason, what="sent back to draft")
+    if article.status == Status.DRAFT:
+        raise ValidationError("The article is already a draft.")
+    if article.status == Status.TAKEN_DOWN:
+        raise ValidationError("A taken-down article stays down (see its tombstone).")
+    claim_version(article)
+    article.status = Status.DRAFT
+    # The status change beside it in the history says what was done; this says why.
+    article._change_reason = reason
+    article.save(update_fields=("status", "version", "updated_at"))
+    return article
+
+
+def _actor_name(user: AbstractBaseUser | None) -> str:
+    return (user.get_full_name() or user.get_username()) if user is not None else ""
+
+
+@transaction.atomic
+def article_take_down(
+    *, article: Article, by: AbstractBaseUser | None = None, reason: str
+) -> Tombstone:
+    """Take an article down: it leaves the public archive for good, and a tombstone records
+    the capture (SHA-256, capture time, source) and the act (who, when, why).
+
+    The article and its history stay (the database refuses to delete it); its API address and
+    its testimonies' answer 410 Gone with the reason, and its capture cannot be imported again.
+    """
+    _require(by, "archive.publish_article", "take articles down")
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise ValidationError({"reason": "Say why the article is taken down."})
+    _reject_nul(reason=reason)
+    if Tombstone.objects.filter(article=article).exists():
+        raise ValidationError(f"“{article}” is already taken down.")
+    claim_version(article)
+    article.status = Status.TAKEN_DOWN
+    article._change_reason = "Taken down (the reason is on its tombstone)."
+    article.save(update_fields=("status", "version", "updated_at"))
+    source = article.source
+    return Tombstone.objects.create(
+        article=article,
+        raw_sha256=article.raw_sha256,
+        captured_at=article.captured_at,
+        source=source,
+        source_name=source.name if source else "",
+        slug=article.slug,
+        taken_down_at=timezone.now(),
+        taken_down_by=by if by is not None and by.is_authenticated else None,
+        taken_down_by_name=_actor_name(by),
+        reason=reason,
+    )
+
+
+@transaction.atomic
+def article_purge_capture(*, article: Article, by: AbstractBaseUser, reason: str) -> Tombstone:
+    """Blank a taken-down article's text by court order: the raw capture and the body, the
+    testimonies and annotations anchored in it, and the text kept in their history. The
+    tombstone (with the capture's SHA-256) stays, recording the purge.
+
+    Only a superuser, by name: the one write that gets past the raw capture's immutability
+    (archive.evidence), so no system actor does it unnamed.
+    """
+    from archive.evidence import evidence_override
+
+    if by is None or not by.is_superuser:
+        raise PermissionDenied("Only a superuser may purge the text of a capture.")
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise ValidationError({"reason": "Name the court order."})
+    _reject_nul(reason=reason)
+    tombstone = Tombstone.objects.select_for_update().filter(article=article).first()
+    if tombstone is None:
+        raise ValidationError("Take the article down first: a purge keeps its tombstone.")
+    if tombstone.purged_at is not None:
+        raise ValidationError(f"{tombstone} was purged already.")
+    items = CollectionItem.objects.filter(Q(article=article) | Q(testimony__article=article))
+    for item in items.select_related("collection"):
+        collection_item_remove(item=item, by=by)
+    # Deleted, not re-anchored: they quote the text being purged.
+    article.annotations.all().delete()
+    article.testimonies.all().delete()
+    with evidence_override(reason=reason):
+        Article.objects.filter(pk=article.pk).update(
+            raw_text="", body="", standfirst="", version=F("version") + 1
+        )
+    # The history holds the text too (every version of the body, every quote).
+    Article.history.model.objects.filter(id=article.pk).update(body="", standfirst="")
+    Testimony.history.model.objects.filter(article_id=article.pk).update(
+        quote="", context="", translation_note=""
+    )
+    Annotation.history.model.objects.filter(article_id=article.pk).update(
+        exact="", prefix="", suffix=""
+    )
+    tombstone.purged_at = timezone.now()
+    tombstone.purged_by = by
+    tombstone.purged_by_name = _actor_name(by)
+    tombstone.purge_reason = reason
+    tombstone.full_clean()
+    tombstone.save()
+    article.refresh_from_db()
+    return tombstone
 
 
 @transaction.atomic
@@ -347,6 +640,8 @@ def article_add_tags(
     *, article: Article, tags: Iterable[Tag], by: AbstractBaseUser | None = None
 ) -> Article:
     _check_may_edit(article=article, by=by)
+    # A change to the article: a form opened before it must not save the old tags back.
+    claim_version(article)
     article.tags.add(*tags)
     return article
 
@@ -370,6 +665,7 @@ def testimony_create(
 ) -> Testimony:
     """Record a testimony at body[start:end]; `quote`, when given, must equal that slice."""
     _require(by, "archive.add_testimony", "record testimonies")
+    _check_may_edit(article=article, by=by)
     quote = article.body[start:end] if quote is None else quote
     _reject_nul(speaker_description=speaker_description, **_texts(fields))
     check_anchor(body=article.body, start=start, end=end, exact=quote)
@@ -400,9 +696,14 @@ def _validate_protection(testimony: Testimony) -> None:
 
 @transaction.atomic
 def testimony_update(
-    *, testimony: Testimony, by: AbstractBaseUser | None = None, **fields
+    *,
+    testimony: Testimony,
+    by: AbstractBaseUser | None = None,
+    expected_version: int | None = None,
+    **fields,
 ) -> Testimony:
     _require(by, "archive.change_testimony", "edit testimonies")
+    _check_may_edit(article=testimony.article, by=by)
     _reject_nul(**_texts(fields))
     if {"start", "end", "quote"} & set(fields):
         start = fields.pop("start", testimony.start)
@@ -417,6 +718,7 @@ def testimony_update(
         setattr(testimony, name, value)
     _validate_protection(testimony)
     testimony.full_clean()
+    claim_version(testimony, expected_version=expected_version)
     testimony.save()
     return testimony
 
@@ -442,9 +744,10 @@ def testimony_confirm(
             f"{testimony.speaker.name} is protected ({testimony.speaker.protection_level}): "
             "confirm explicitly that this testimony may be published."
         )
+    claim_version(testimony)
     testimony.status = TestimonyStatus.CONFIRMED
     testimony.protection_decided_at = testimony.protection_decided_at or timezone.now()
-    testimony.save(update_fields=("status", "protection_decided_at", "updated_at"))
+    testimony.save(update_fields=("status", "protection_decided_at", "version", "updated_at"))
     return testimony
 
 
@@ -453,6 +756,8 @@ def testimony_add_tags(
     *, testimony: Testimony, tags: Iterable[Tag], by: AbstractBaseUser | None = None
 ) -> Testimony:
     _require(by, "archive.change_testimony", "edit testimonies")
+    _check_may_edit(article=testimony.article, by=by)
+    claim_version(testimony)
     testimony.tags.add(*tags)
     return testimony
 
@@ -461,11 +766,58 @@ def testimony_add_tags(
 def testimony_delete(*, testimony: Testimony, by: AbstractBaseUser | None = None) -> None:
     """Delete a testimony unless a collection still presents it (remove it there first)."""
     _require(by, "archive.delete_testimony", "delete testimonies")
+    _check_may_edit(article=testimony.article, by=by)
     if testimony.collection_items.exists():
         raise ValidationError(
             f"{testimony} is part of a collection: remove it from the collection first."
         )
     testimony.delete()
+
+
+# --- People ------------------------------------------------------------------------------------
+
+EDITABLE_PERSON_FIELDS = frozenset(
+    {"name", "slug", "role", "kind", "protection_level", "protection_reason", "note"}
+)
+
+
+@transaction.atomic
+def person_update(
+    *,
+    person: Person,
+    by: AbstractBaseUser | None = None,
+    expected_version: int | None = None,
+    **fields,
+) -> Person:
+    """Edit a person; who is protected is an editor's decision."""
+    _check_may_edit_person(person=person, by=by)
+    _check_editable(fields, EDITABLE_PERSON_FIELDS)
+    if {"protection_level", "protection_reason"} & set(fields):
+        _require(by, "archive.confirm_testimony", "decide on a person's protection")
+    _reject_nul(**_texts(fields))
+    return _save_changes(person, fields, expected_version=expected_version)
+
+
+def person_may_edit(*, person: Person, by: AbstractBaseUser | None) -> bool:
+    """Whether `by` may edit this person now (the admin asks before offering a form)."""
+    try:
+        _check_may_edit_person(person=person, by=by)
+    except PermissionDenied:
+        return False
+    return True
+
+
+def _check_may_edit_person(*, person: Person, by: AbstractBaseUser | None) -> None:
+    _require(by, "archive.change_person", "edit people")
+    # A person quoted in published material is published material: their name is printed there.
+    if by is not None and not by.has_perm("archive.publish_article"):
+        quoted = person.testimonies.filter(
+            article__status__in=(Status.PUBLISHED, Status.WITHDRAWN)
+        ).exists()
+        if quoted:
+            raise PermissionDenied(
+                "You do not have permission to edit a person quoted in published articles."
+            )
 
 
 # --- Annotations -------------------------------------------------------------------------------
@@ -488,6 +840,7 @@ def annotation_create(
 ) -> Annotation:
     """Annotate body[start:end]; any selector given must agree with the text."""
     _require(by, "archive.add_annotation", "annotate articles")
+    _check_may_edit(article=article, by=by)
     exact = article.body[start:end] if exact is None else exact
     _reject_nul(body=body, author_name=author_name)
     check_anchor(body=article.body, start=start, end=end, exact=exact, prefix=prefix, suffix=suffix)
@@ -515,17 +868,24 @@ EDITABLE_ANNOTATION_FIELDS = frozenset({"motivation", "body", "is_public"})
 
 @transaction.atomic
 def annotation_update(
-    *, annotation: Annotation, by: AbstractBaseUser | None = None, **fields
+    *,
+    annotation: Annotation,
+    by: AbstractBaseUser | None = None,
+    expected_version: int | None = None,
+    **fields,
 ) -> Annotation:
     """Edit an annotation's note; its selectors move only with the text (see article_update)."""
     _require(by, "archive.change_annotation", "edit annotations")
+    # A note on a published article is published material (making it public publishes it).
+    _check_may_edit(article=annotation.article, by=by)
     _check_editable(fields, EDITABLE_ANNOTATION_FIELDS)
-    return _save_changes(annotation, fields)
+    return _save_changes(annotation, fields, expected_version=expected_version)
 
 
 @transaction.atomic
 def annotation_delete(*, annotation: Annotation, by: AbstractBaseUser | None = None) -> None:
     _require(by, "archive.delete_annotation", "delete annotations")
+    _check_may_edit(article=annotation.article, by=by)
     annotation.delete()
 
 
@@ -537,9 +897,10 @@ def collection_publish(*, collection: Collection, by: AbstractBaseUser | None = 
     _require(by, "archive.publish_collection", "publish collections")
     if not collection.items.exists():
         raise ValidationError("An empty collection cannot be published.")
+    claim_version(collection)
     collection.status = Status.PUBLISHED
     collection.published_at = collection.published_at or timezone.now()
-    collection.save(update_fields=("status", "published_at", "updated_at"))
+    collection.save(update_fields=("status", "published_at", "version", "updated_at"))
     return collection
 
 
@@ -565,6 +926,7 @@ def collection_item_add(
     )
     item.full_clean()
     item.save()
+    _bump_version(collection)
     return item
 
 
@@ -585,6 +947,7 @@ def collection_reorder(
     for position, pk in enumerate(item_ids, start=1):
         items[pk].position = position
         items[pk].save(update_fields=("position",))
+    _bump_version(collection)
 
 
 EDITABLE_COLLECTION_FIELDS = frozenset({"title", "slug", "introduction", "curator"})
@@ -602,25 +965,28 @@ def collection_create(
     _require(by, "archive.add_collection", "create collections")
     collection = Collection(
         title=title,
-        slug=slug or _unique_slug(Collection, title),
+        slug=slug,
         introduction=introduction,
         curator=curator,
         status=Status.DRAFT,
     )
-    collection.full_clean()
-    collection.save()
+    _insert_with_slug(collection, slug_source=None if slug else title, max_length=100)
     return collection
 
 
 @transaction.atomic
 def collection_update(
-    *, collection: Collection, by: AbstractBaseUser | None = None, **fields
+    *,
+    collection: Collection,
+    by: AbstractBaseUser | None = None,
+    expected_version: int | None = None,
+    **fields,
 ) -> Collection:
     _require(by, "archive.change_collection", "edit collections")
     if collection.status == Status.PUBLISHED:
         _require(by, "archive.publish_collection", "edit published collections")
     _check_editable(fields, EDITABLE_COLLECTION_FIELDS)
-    return _save_changes(collection, fields)
+    return _save_changes(collection, fields, expected_version=expected_version)
 
 
 @transaction.atomic
@@ -630,8 +996,9 @@ def collection_withdraw(
     _require(by, "archive.publish_collection", "withdraw collections")
     if collection.status != Status.PUBLISHED:
         raise ValidationError("Only published collections can be withdrawn.")
+    claim_version(collection)
     collection.status = Status.WITHDRAWN
-    collection.save(update_fields=("status", "updated_at"))
+    collection.save(update_fields=("status", "version", "updated_at"))
     return collection
 
 
@@ -651,6 +1018,7 @@ def collection_item_update(
     item.article, item.testimony, item.caption = article, testimony, caption
     item.full_clean()
     item.save()
+    _bump_version(item.collection)
     return item
 
 

@@ -72,6 +72,12 @@ def _tag_row():
     return factories.TagFactory(parent=factories.TagFactory())
 
 
+def _tombstone_row():
+    from archive import services
+
+    return services.article_take_down(article=factories.ArticleFactory(), reason="Test.")
+
+
 def _place_row():
     return factories.PlaceFactory(parent=factories.PlaceFactory(kind="region"))
 
@@ -93,6 +99,7 @@ ROW_MAKERS = {
     "collectionitem": _collection_item_row,
     "consentrecord": factories.ConsentRecordFactory,
     "job": factories.JobFactory,
+    "tombstone": _tombstone_row,
 }
 
 ARCHIVE_ADMINS = sorted(
@@ -501,6 +508,7 @@ def test_collection_items_are_reordered_by_their_order_numbers(editor_client):
         "slug": collection.slug,
         "curator": "",
         "introduction": "",
+        "base_version": collection.version,
         "items-TOTAL_FORMS": "3",
         "items-INITIAL_FORMS": "3",
         "items-MIN_NUM_FORMS": "0",
@@ -637,6 +645,8 @@ def _change_data(article: Article, *, testimonies=(), **overrides) -> dict:
         "original_url": article.original_url,
         "dateline_place": article.dateline_place_id or "",
         "body": article.body,
+        # The version the page was opened at (optimistic concurrency).
+        "base_version": article.version,
         **_empty_inlines(),
     }
     if article.date_inferred:
@@ -649,6 +659,7 @@ def _change_data(article: Article, *, testimonies=(), **overrides) -> dict:
                 f"testimonies-{i}-article": article.pk,
                 f"testimonies-{i}-speaker_description": testimony.speaker_description,
                 f"testimonies-{i}-speaker_age": testimony.speaker_age or "",
+                f"testimonies-{i}-base_version": testimony.version,
             }
         )
     data.update(overrides)

@@ -37,7 +37,9 @@ def test_a_contributor_cannot_delete_a_testimony(contributor):
 
 
 def test_an_annotation_update_changes_only_the_note(contributor):
-    annotation = factories.AnnotationFactory()
+    # A draft's note: on published material a contributor may not edit (tests/test_workflow.py).
+    draft = factories.ArticleFactory(status=Status.DRAFT, published_at=None)
+    annotation = factories.AnnotationFactory(article=draft)
     services.annotation_update(annotation=annotation, by=contributor, body="Better note")
     assert Annotation.objects.get(pk=annotation.pk).body == "Better note"
     with pytest.raises(ValidationError, match="Not editable here: start"):

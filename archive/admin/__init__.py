@@ -5,4 +5,10 @@ importer's admin page, for one) register their own admins or views beside these;
 live in `archive.admin.base`.
 """
 
-from archive.admin import articles, collections, entries, jobs  # noqa: F401 (registers them)
+from archive.admin import (  # noqa: F401 (registers the admins)
+    articles,
+    collections,
+    entries,
+    jobs,
+    tombstones,
+)

@@ -109,6 +109,7 @@ class TestimonyInline(ArticleChildInline):
         "speaker_age",
         "visibility",
         "status",
+        "base_version",
     )
     # The speaker is changed on the testimony's own page: an autocomplete widget per row would
     # cost a query per testimony on every article page.
@@ -148,7 +149,16 @@ class TestimonyInline(ArticleChildInline):
 
 class AnnotationInline(ArticleChildInline):
     model = Annotation
-    fields = ("exact", "start", "end", "motivation", "body", "is_public", "author_name")
+    fields = (
+        "exact",
+        "start",
+        "end",
+        "motivation",
+        "body",
+        "is_public",
+        "author_name",
+        "base_version",
+    )
     readonly_fields = ("exact", "start", "end", "author_name")
 
     def get_fields(self, request, obj=None):
@@ -269,7 +279,7 @@ class ArticleAdmin(CheckboxLabelMixin, FullTextSearchMixin, ArchiveAdminMixin, S
             )
         masked = MASKED_ARTICLE_FIELDS if masked_article(request, obj) is not None else {}
         return (
-            ("Workflow", {"fields": (("status", "published_at"),)}),
+            ("Workflow", {"fields": (("status", "published_at"), "base_version")}),
             (None, {"fields": tuple(masked.get(f, f) for f in ARTICLE_TEXT_FIELDS)}),
             ("Date and origin", {"fields": ARTICLE_DATE_FIELDS}),
             (
@@ -373,6 +383,10 @@ class ArticleAdmin(CheckboxLabelMixin, FullTextSearchMixin, ArchiveAdminMixin, S
     def has_publish_permission(self, request):
         return request.user.has_perm("archive.publish_article")
 
+    def has_delete_permission(self, request, obj=None):
+        # An article holds a raw capture: the database refuses to delete it. Take it down.
+        return False
+
     def has_submit_permission(self, request):
         return request.user.has_perm("archive.submit_article")
 
@@ -407,7 +421,12 @@ class ArticleAdmin(CheckboxLabelMixin, FullTextSearchMixin, ArchiveAdminMixin, S
                 _adopt(obj, stored)
                 return
             created = call_service(
-                services.article_update, article=stored, by=request.user, body=body, **values
+                services.article_update,
+                article=stored,
+                by=request.user,
+                body=body,
+                expected_version=data.get("base_version"),
+                **values,
             )
         _adopt(obj, created)
 
@@ -444,7 +463,13 @@ class ArticleAdmin(CheckboxLabelMixin, FullTextSearchMixin, ArchiveAdminMixin, S
                 continue
             values = changed_values(stored, form.cleaned_data, fields)
             if values:
-                call_service(update, **{key: stored}, by=request.user, **values)
+                call_service(
+                    update,
+                    **{key: stored},
+                    by=request.user,
+                    expected_version=form.cleaned_data.get("base_version"),
+                    **values,
+                )
                 formset.changed_objects.append((stored, list(values)))
 
     # --- workflow buttons on the change page ---------------------------------------------------
@@ -457,11 +482,21 @@ class ArticleAdmin(CheckboxLabelMixin, FullTextSearchMixin, ArchiveAdminMixin, S
 
     def response_change(self, request, obj):
         step = request.POST.get("_workflow")
-        if step in self.WORKFLOW:
-            function, done = self.WORKFLOW[step]
+        reasoned = {
+            # These need a reason, typed beside the buttons: it goes into the history (or the
+            # tombstone).
+            "draft": (services.article_return_to_draft, "sent back to draft"),
+            "take_down": (services.article_take_down, "taken down"),
+        }
+        if step in reasoned:
+            function, done = reasoned[step]
+            extra = {"reason": request.POST.get("_workflow_reason", "")}
+        elif step in self.WORKFLOW:
+            (function, done), extra = self.WORKFLOW[step], {}
+        if step in reasoned or step in self.WORKFLOW:
             try:
                 with transaction.atomic():
-                    function(article=Article.objects.get(pk=obj.pk), by=request.user)
+                    function(article=Article.objects.get(pk=obj.pk), by=request.user, **extra)
             except (ValidationError, PermissionDenied) as exc:
                 for text in error_messages(exc):
                     self.message_user(request, f"Saved, but not {done}: {text}", messages.ERROR)
@@ -479,6 +514,10 @@ class ArticleAdmin(CheckboxLabelMixin, FullTextSearchMixin, ArchiveAdminMixin, S
             steps.append(("publish", "Save and publish"))
         if article.status == Status.PUBLISHED and user.has_perm("archive.publish_article"):
             steps.append(("withdraw", "Save and withdraw"))
+        if article.status != Status.DRAFT and user.has_perm("archive.publish_article"):
+            steps.append(("draft", "Save and send back to draft"))
+        if user.has_perm("archive.publish_article"):
+            steps.append(("take_down", "Save and take down"))
         return steps
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -487,7 +526,11 @@ class ArticleAdmin(CheckboxLabelMixin, FullTextSearchMixin, ArchiveAdminMixin, S
         if article is not None:
             extra_context["annotator"] = self.annotator_context(request, article)
             if self.has_change_permission(request, article):
-                extra_context["workflow_steps"] = self.workflow_steps(request, article)
+                steps = self.workflow_steps(request, article)
+                extra_context["workflow_steps"] = steps
+                extra_context["workflow_reason"] = any(
+                    step in ("draft", "take_down") for step, _label in steps
+                )
         return super().change_view(request, object_id, form_url, extra_context)
 
     # --- bulk actions ----------------------------------------------------------------------------

@@ -137,7 +137,9 @@ def _with_version_links(form_class, obj, version_id):
     """The form, its many-to-many fields (tags, places) starting from a past version's links.
 
     django-simple-history records those links but its revert form reads the current ones, so a
-    revert would keep today's tags; the recorded ones are put in the form instead.
+    revert would keep today's tags; the recorded ones are put in the form instead. Its
+    `base_version` is the row's current version, not the past record's (a revert is an edit of
+    the object as it stands).
     """
     record = type(obj).history.get(**{obj._meta.pk.attname: obj.pk}, history_id=version_id)
     initial = {
@@ -146,6 +148,11 @@ def _with_version_links(form_class, obj, version_id):
         )
         for field in getattr(record, "_history_m2m_fields", ())
     }
+    if hasattr(obj, "version"):
+        # The revert is an edit of the row as it stands now (optimistic concurrency).
+        initial["base_version"] = (
+            type(obj)._default_manager.filter(pk=obj.pk).values_list("version", flat=True).first()
+        )
     if not initial:
         return form_class
 

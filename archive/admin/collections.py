@@ -14,7 +14,7 @@ from archive.admin.base import (
     withheld_names_for_staff,
     withholds_identities,
 )
-from archive.forms import CollectionItemInlineForm
+from archive.forms import CollectionItemInlineForm, VersionedForm
 from archive.models import Collection, CollectionItem
 from archive.querysets import redact
 
@@ -118,7 +118,15 @@ class CollectionAdmin(MaskedCollectionTextsMixin, ArchiveAdminMixin, SimpleHisto
     list_filter = ("status",)
     search_fields = ("title", "introduction", "curator", "=slug")
     prepopulated_fields = {"slug": ("title",)}
-    fields = ("title", "slug", "curator", "introduction", ("status", "published_at"))
+    form = VersionedForm
+    fields = (
+        "title",
+        "slug",
+        "curator",
+        "introduction",
+        ("status", "published_at"),
+        "base_version",
+    )
     readonly_fields = ("status", "published_at")
     masked_fields = ("masked_title", "masked_introduction", "status", "published_at")
     inlines = (CollectionItemInline,)
@@ -167,7 +175,11 @@ class CollectionAdmin(MaskedCollectionTextsMixin, ArchiveAdminMixin, SimpleHisto
             stored = Collection.objects.get(pk=obj.pk)
             values = changed_values(stored, data, services.EDITABLE_COLLECTION_FIELDS)
             saved = call_service(
-                services.collection_update, collection=stored, by=request.user, **values
+                services.collection_update,
+                collection=stored,
+                by=request.user,
+                expected_version=data.get("base_version"),
+                **values,
             )
         for field in saved._meta.concrete_fields:
             setattr(obj, field.attname, getattr(saved, field.attname))

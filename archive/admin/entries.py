@@ -27,7 +27,7 @@ from archive.admin.base import (
     withheld_person_q,
     withholds_identities,
 )
-from archive.forms import ConfirmTestimoniesForm
+from archive.forms import ConfirmTestimoniesForm, VersionedForm
 from archive.models import (
     Annotation,
     ConsentRecord,
@@ -145,8 +145,9 @@ class TestimonyAdmin(
     search_fields = ("speaker_description",)
     autocomplete_fields = ("speaker", "place", "tags")
     actions = ("confirm_selected", "add_tag")
+    form = VersionedForm
     fieldsets = (
-        (None, {"fields": ("article", "passage", ("start", "end"))}),
+        (None, {"fields": ("article", "passage", ("start", "end"), "base_version")}),
         (
             "Speaker",
             {"fields": ("speaker", "speaker_description", "speaker_age", "place", "tags")},
@@ -261,6 +262,14 @@ class TestimonyAdmin(
         # A testimony is recorded from a selection in its article's text (annotation tool).
         return False
 
+    # A testimony of a published article is published material: editors only (as the
+    # services say); a contributor sees it read-only.
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and article_editable(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and article_editable(request, obj)
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = extra_context or {}
         testimony = self.get_object(request, object_id)
@@ -280,7 +289,13 @@ class TestimonyAdmin(
         stored = Testimony.objects.select_related("article", "speaker").get(pk=obj.pk)
         values = changed_values(stored, form.cleaned_data, TESTIMONY_EDITABLE)
         if values:
-            call_service(services.testimony_update, testimony=stored, by=request.user, **values)
+            call_service(
+                services.testimony_update,
+                testimony=stored,
+                by=request.user,
+                expected_version=form.cleaned_data.get("base_version"),
+                **values,
+            )
 
     def delete_model(self, request, obj):
         call_service(services.testimony_delete, testimony=obj, by=request.user)
@@ -361,7 +376,9 @@ class AnnotationAdmin(ArchiveAdminMixin, SimpleHistoryAdmin):
     list_select_related = ("article",)
     list_filter = ("motivation", "is_public")
     search_fields = ("exact", "body", "author_name", "article__headline")
+    form = VersionedForm
     fields = (
+        "base_version",
         "article",
         "exact",
         ("start", "end"),
@@ -394,11 +411,23 @@ class AnnotationAdmin(ArchiveAdminMixin, SimpleHistoryAdmin):
     def has_add_permission(self, request):
         return False
 
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and article_editable(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and article_editable(request, obj)
+
     def save_model(self, request, obj, form, change):
         stored = Annotation.objects.get(pk=obj.pk)
         values = changed_values(stored, form.cleaned_data, services.EDITABLE_ANNOTATION_FIELDS)
         if values:
-            call_service(services.annotation_update, annotation=stored, by=request.user, **values)
+            call_service(
+                services.annotation_update,
+                annotation=stored,
+                by=request.user,
+                expected_version=form.cleaned_data.get("base_version"),
+                **values,
+            )
 
     def delete_model(self, request, obj):
         call_service(services.annotation_delete, annotation=obj, by=request.user)
@@ -411,9 +440,27 @@ class AnnotationAdmin(ArchiveAdminMixin, SimpleHistoryAdmin):
 # --- People --------------------------------------------------------------------------------------
 
 
+def article_editable(request, obj) -> bool:
+    """Whether the user may edit `obj`'s article now (any object with an `article`)."""
+    return obj is None or services.article_may_edit(article=obj.article, by=request.user)
+
+
+def person_editable(request, person: Person | None) -> bool:
+    return person is None or services.person_may_edit(person=person, by=request.user)
+
+
 class PersonNameInline(admin.TabularInline):
     model = PersonName
     extra = 1
+
+    def has_add_permission(self, request, obj=None):
+        return super().has_add_permission(request, obj) and person_editable(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and person_editable(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and person_editable(request, obj)
 
 
 class NeedToKnowMixin:
@@ -521,6 +568,7 @@ class PersonAdmin(NeedToKnowAdminMixin, ArchiveAdminMixin, SimpleHistoryAdmin):
     search_fields = ("name", "name_variants__name", "role", "=slug")
     prepopulated_fields = {"slug": ("name",)}
     inlines = (PersonNameInline, ConsentRecordInline)
+    form = VersionedForm
     # What a protected person's page shows to staff without the need-to-know.
     withheld_fields = ("withheld_identity", "kind", "protection_level")
 
@@ -539,6 +587,23 @@ class PersonAdmin(NeedToKnowAdminMixin, ArchiveAdminMixin, SimpleHistoryAdmin):
     @admin.display(description="Identity")
     def withheld_identity(self, obj: Person) -> str:
         return WITHHELD_LABEL
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            return super().save_model(request, obj, form, change)
+        stored = Person.objects.get(pk=obj.pk)
+        values = changed_values(stored, form.cleaned_data, services.EDITABLE_PERSON_FIELDS)
+        if values:
+            saved = call_service(
+                services.person_update,
+                person=stored,
+                by=request.user,
+                expected_version=form.cleaned_data.get("base_version"),
+                **values,
+            )
+            for field in saved._meta.concrete_fields:
+                setattr(obj, field.attname, getattr(saved, field.attname))
+        return None
 
     @admin.display(description="Testimonies")
     def testimonies_link(self, obj: Person) -> str:
@@ -560,7 +625,7 @@ class PersonAdmin(NeedToKnowAdminMixin, ArchiveAdminMixin, SimpleHistoryAdmin):
     def has_change_permission(self, request, obj=None):
         if self.identity_withheld(request, obj):
             return False
-        return super().has_change_permission(request, obj)
+        return super().has_change_permission(request, obj) and person_editable(request, obj)
 
     def get_fields(self, request, obj=None):
         if self.identity_withheld(request, obj):
@@ -601,6 +666,22 @@ class PersonNameAdmin(ArchiveAdminMixin, admin.ModelAdmin):
             # Another spelling of a protected person's name is their name.
             queryset = queryset.exclude(withheld_person_q("person__"))
         return queryset
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and person_editable(
+            request, obj.person if obj else None
+        )
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and person_editable(
+            request, obj.person if obj else None
+        )
+
+    def save_model(self, request, obj, form, change):
+        # A new variant of a published person's name is an edit of published material too.
+        if not person_editable(request, obj.person):
+            raise PermissionDenied
+        super().save_model(request, obj, form, change)
 
 
 # --- Places --------------------------------------------------------------------------------------
@@ -677,3 +758,15 @@ class CreditAdmin(ArchiveAdminMixin, admin.ModelAdmin):
     list_filter = ("role",)
     search_fields = ("name", "article__headline")
     autocomplete_fields = ("article",)
+
+    # Credits are printed with the article: published ones are an editor's to change.
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and article_editable(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and article_editable(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        if not article_editable(request, obj):
+            raise PermissionDenied
+        super().save_model(request, obj, form, change)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from django.db import transaction
 
+from archive.evidence import evidence_override
 from archive.ingest.quotes import normalise_quote
 from archive.ingest.service import dispatch_import
 from archive.models import (
@@ -24,6 +25,7 @@ from archive.models import (
     Credit,
     Testimony,
     TestimonyStatus,
+    Tombstone,
 )
 
 _STOP = frozenset(
@@ -126,7 +128,9 @@ def strip_editorial_work(
     Annotation.objects.all().delete()
     Testimony.objects.all().delete()
     Credit.objects.all().delete()
-    Article.objects.all().delete()
+    Tombstone.objects.all().delete()
+    with evidence_override(reason="strip_editorial_work on a throwaway database"):
+        Article.objects.all().delete()
     return curated
 
 

@@ -33,12 +33,13 @@ from archive.models import (
     Person,
     PersonName,
     Source,
+    Status,
     TestimonyStatus,
 )
 from archive.services import (
-    _unique_slug,
     annotation_create,
     article_create,
+    duplicate_capture_message,
     testimony_create,
 )
 
@@ -57,8 +58,6 @@ UTF8_VALID_PER_BAD = 3
 DEFAULT_MAX_QUOTE_MARKS = 2000
 DEFAULT_MAX_PROPOSALS = 500
 IMPORTER_NAME = "importer"
-# Slugs from the first words of the headline: long enough to recognise, short enough for URLs.
-SLUG_CHARS = 80
 
 
 class ImportRefused(ValidationError):
@@ -548,6 +547,9 @@ def dispatch_import(
     text, encoding, reading_warnings = decode_capture(raw)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     existing = Article.objects.filter(raw_sha256=digest).only("pk", "slug", "headline").first()
+    if existing is not None and existing.status == Status.TAKEN_DOWN:
+        # Not "already imported, nothing changed": the capture was taken down, on purpose.
+        raise ImportRefused(duplicate_capture_message(digest) or "", reason="taken_down")
     if existing is not None:
         return ImportResult(
             filename=filename,
@@ -629,7 +631,8 @@ def _write(a: Analysis, *, by: AbstractBaseUser | None, captured_at: datetime | 
     article = article_create(
         raw_text=a.text,
         headline=headline,
-        slug=_unique_slug(Article, _slug_words(headline), max_length=SLUG_CHARS),
+        # Derived inside article_create, which retries when a concurrent import takes it.
+        slug_source=_slug_words(headline),
         body=a.body,
         language=detection.language,
         captured_at=captured_at or timezone.now(),

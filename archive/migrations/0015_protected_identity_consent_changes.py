@@ -40,7 +40,7 @@ def uninstall_change_counter(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("archive", "0011_testimony_withheld_speaker_index"),
+        ("archive", "0013_versions_and_evidence"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
