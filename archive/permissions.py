@@ -1,6 +1,22 @@
 """The editorial roles, as Django groups: who may do what in the workflow."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.contrib.auth.models import Group, Permission
+
+if TYPE_CHECKING:
+    from archive.querysets import User
+
+
+def can_see_protected_identities(user: User | None) -> bool:
+    """Who reads protected people's names unmasked: the ONE place this is decided (bodies,
+    headlines, captions, search, snippets, exports and the admin all ask here)."""
+    from archive.querysets import can_see_unpublished
+
+    return can_see_unpublished(user)
+
 
 ARCHIVE_MODELS = (
     "source",
@@ -10,6 +26,7 @@ ARCHIVE_MODELS = (
     "tag",
     "person",
     "personname",
+    "mention",
     "article",
     "credit",
     "testimony",
@@ -40,6 +57,7 @@ EDITOR_PERMISSIONS = (
     "publish_article",
     "publish_collection",
     "confirm_testimony",
+    "confirm_mention",
 )
 
 GROUPS = {"contributor": CONTRIBUTOR_PERMISSIONS, "editor": EDITOR_PERMISSIONS}
