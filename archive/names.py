@@ -75,6 +75,15 @@ class Found(NamedTuple):
     people: frozenset[int]
 
 
+_LEADING_HONORIFIC = re.compile(rf"^{_HONORIFIC}", re.IGNORECASE)
+
+
+def without_honorific(text: str) -> str:
+    """A mention's text without the title before the name ("Ms Guseva" → "Guseva")."""
+    stripped = _LEADING_HONORIFIC.sub("", text)
+    return stripped or text
+
+
 def words_of(name: str) -> list[str]:
     return [w for w in re.split(r"[\s\-]+", name) if len(w) >= MIN_NAME_WORD]
 

@@ -50,7 +50,7 @@ from archive.models import (
     Testimony,
     TestimonyStatus,
 )
-from archive.names import forms_of
+from archive.names import forms_of, without_honorific
 from archive.permissions import can_see_protected_identities
 from archive.precompiled import Ids, InIds, PrecompiledQuery
 from archive.querysets import (
@@ -262,7 +262,7 @@ _LINK_RELATIONS = (
 
 # A withheld speaker's rows share the links' columns: (kind, article, name, name variant).
 WITHHELD = "withheld"
-# So do mentions: (kind, article, "start:end:name", name variant).
+# So do mentions: (kind, article, "start:end:exact\nname", name variant).
 MENTION_MASKED, MENTION_PUBLIC = "mention-masked", "mention-public"
 # And the people withheld everywhere: (kind, None, name, name variant).
 EVERYWHERE = "everywhere"
@@ -314,7 +314,7 @@ def _page_query(**ids: Ids) -> models.QuerySet:
 
 def _mention_rows(articles: Ids) -> models.QuerySet:
     """The unrejected mentions of these articles, one row per name of their person: whether
-    the public may read them (`MentionQuerySet.masked_q`), "start:end:name", a variant."""
+    the public may read them (`MentionQuerySet.masked_q`), "start:end:exact\nname", a variant."""
     return (
         Mention.objects.filter(InIds(F("article_id"), articles))
         .exclude(status=MentionStatus.REJECTED)
@@ -331,6 +331,8 @@ def _mention_rows(articles: Ids) -> models.QuerySet:
                 Value(":"),
                 Cast("end", models.CharField()),
                 Value(":"),
+                F("exact"),
+                Value("\n"),
                 F("person__name"),
                 output_field=models.CharField(),
             ),
@@ -545,9 +547,11 @@ class Redactor:
         masked: dict[int | None, set[tuple[int, int]]] = {pk: set() for pk in names}
         public: dict[int | None, set[tuple[int, int]]] = {pk: set() for pk in names}
         for kind, article_id, slug, variant in mentions:
-            start, end, name = slug.split(":", 2)
+            start, end, rest = slug.split(":", 2)
+            exact, name = rest.rsplit("\n", 1)
             span = (int(start), int(end))
-            spelled = forms_of([name] if variant is None else [name, variant])
+            # However the body spells them here too (a spelling no variant records yet).
+            spelled = forms_of([without_honorific(exact), name, *([variant] if variant else [])])
             if kind == MENTION_MASKED:
                 masked[article_id].add(span)
                 withheld[article_id] |= spelled

@@ -29,7 +29,7 @@ from archive.models import (
     Tag,
     Testimony,
 )
-from archive.querysets import can_see_unpublished
+from archive.permissions import can_see_protected_identities
 from archive.selectors import Redactor
 
 _PLACEHOLDER = "__LOOKUP__"
@@ -297,7 +297,7 @@ class TestimonySerializer(RedactedMixin, serializers.ModelSerializer):
     def _reveal(self, testimony: Testimony) -> bool:
         if bool(getattr(testimony, "is_identified", False)):
             return True
-        return can_see_unpublished(self.context["request"].user)
+        return can_see_protected_identities(self.context["request"].user)
 
     @extend_schema_field(PersonSummarySerializer(allow_null=True))
     def get_speaker(self, testimony: Testimony) -> dict | None:
@@ -655,7 +655,7 @@ class NinjsArticleSerializer(serializers.BaseSerializer):
 
         speakers: dict[int, Person] = {}
         for testimony in article.visible_testimonies:
-            reveal = bool(testimony.is_identified) or can_see_unpublished(request.user)
+            reveal = bool(testimony.is_identified) or can_see_protected_identities(request.user)
             if testimony.speaker is not None and reveal:
                 speakers.setdefault(testimony.speaker_id, testimony.speaker)
         item: dict = {
