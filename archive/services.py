@@ -843,6 +843,16 @@ def mention_confirm(*, mention: Mention, by: AbstractBaseUser | None = None) -> 
 
 
 @transaction.atomic
+def mention_decide(*, mention: Mention, status: str, by: AbstractBaseUser | None = None) -> Mention:
+    """Set a mention's status (the admin's form; a history revert)."""
+    if status == MentionStatus.CONFIRMED:
+        return mention_confirm(mention=mention, by=by)
+    if status not in MentionStatus.values:
+        raise ValidationError({"status": f"Unknown status {status!r}."})
+    return _decide_mention(mention, status, by)
+
+
+@transaction.atomic
 def mention_reject(*, mention: Mention, by: AbstractBaseUser | None = None) -> Mention:
     """This span does not name this person (a namesake, a common word)."""
     return _decide_mention(mention, MentionStatus.REJECTED, by)

@@ -163,3 +163,15 @@ class CreditFactory(factory.django.DjangoModelFactory):
     article = factory.SubFactory(ArticleFactory)
     name = factory.Sequence(lambda n: f"Reporter {n}")
     role = models.Credit.Role.REPORTER
+
+
+class MentionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Mention
+
+    article = factory.SubFactory(ArticleFactory)
+    person = factory.SubFactory(PersonFactory)
+    start = 0
+    end = factory.LazyAttribute(lambda o: min(8, len(o.article.body)))
+    exact = factory.LazyAttribute(lambda o: o.article.body[o.start : o.end])
+    status = models.MentionStatus.CONFIRMED

@@ -89,6 +89,7 @@ ROW_MAKERS = {
     "credit": factories.CreditFactory,
     "testimony": _testimony_row,
     "annotation": _annotation_row,
+    "mention": factories.MentionFactory,
     "collection": factories.CollectionFactory,
     "collectionitem": _collection_item_row,
 }

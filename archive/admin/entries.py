@@ -27,6 +27,7 @@ from archive.forms import ConfirmTestimoniesForm
 from archive.models import (
     Annotation,
     Credit,
+    Mention,
     Person,
     PersonName,
     Place,
@@ -344,6 +345,80 @@ class PersonAdmin(ArchiveAdminMixin, SimpleHistoryAdmin):
         if obj is not None and not request.user.has_perm("archive.confirm_testimony"):
             return ("protection_level", "protection_reason")
         return ()
+
+    def save_model(self, request, obj, form, change):
+        # The form writes the row; a rename's old spelling is kept (after the variants
+        # formset is saved, see save_related) and every article rescanned.
+        request._person_old_name = (
+            Person.objects.filter(pk=obj.pk).values_list("name", flat=True).first()
+            if change
+            else None
+        )
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        services.person_saved(
+            person=form.instance, old_name=getattr(request, "_person_old_name", None)
+        )
+
+
+# --- Mentions ------------------------------------------------------------------------------------
+
+
+@admin.register(Mention)
+class MentionAdmin(ArchiveAdminMixin, SimpleHistoryAdmin):
+    """Where the scanner found people in article bodies: editors confirm or reject."""
+
+    list_display = ("exact", "person", "article", "start", "end", "status", "created_by")
+    list_select_related = ("person", "article", "created_by")
+    list_filter = ("status", "person__protection_level")
+    search_fields = ("exact", "person__name", "=article__slug")
+    autocomplete_fields = ("person", "article")
+    fields = ("article", "person", "exact", "start", "end", "status", "created_by")
+    readonly_fields = ("article", "person", "exact", "start", "end", "created_by")
+    actions = ("confirm_selected", "reject_selected")
+
+    def has_add_permission(self, request):
+        return False  # found by the scanner or marked in the annotation tool
+
+    def get_readonly_fields(self, request, obj=None):
+        if not self.has_confirm_permission(request):
+            return self.fields
+        return self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        stored = Mention.objects.select_related("article").get(pk=obj.pk)
+        if form.cleaned_data.get("status", stored.status) != stored.status:
+            call_service(
+                services.mention_decide,
+                mention=stored,
+                status=form.cleaned_data["status"],
+                by=request.user,
+            )
+
+    def has_confirm_permission(self, request):
+        return request.user.has_perm("archive.confirm_mention")
+
+    @admin.action(description="Confirm: the span names this person", permissions=("confirm",))
+    def confirm_selected(self, request, queryset):
+        run_bulk(
+            self,
+            request,
+            queryset.select_related("article"),
+            lambda mention: services.mention_confirm(mention=mention, by=request.user),
+            done="confirmed",
+        )
+
+    @admin.action(description="Reject: the span names someone else", permissions=("confirm",))
+    def reject_selected(self, request, queryset):
+        run_bulk(
+            self,
+            request,
+            queryset.select_related("article"),
+            lambda mention: services.mention_reject(mention=mention, by=request.user),
+            done="rejected",
+        )
 
 
 @admin.register(PersonName)

@@ -36,6 +36,7 @@ from archive.services import (
     _unique_slug,
     annotation_create,
     article_create,
+    mentions_rescan,
     testimony_create,
 )
 
@@ -571,4 +572,7 @@ def _write(a: Analysis, *, by: AbstractBaseUser | None, captured_at: datetime | 
             by=by,
             author_name="" if by is not None else IMPORTER_NAME,
         )
+    # Every occurrence of the people it linked (and of anyone else in the archive), for an
+    # editor to confirm: masking reads these spans.
+    mentions_rescan(article=article)
     return article
