@@ -584,6 +584,14 @@ class Redactor:
         names = self.names(article_id)
         return redact(value, names, self._keep.get(article_id, frozenset()))
 
+    def editors_text(self, value: str | None, *, article_id: int | None) -> str | None:
+        """An editor's own text about an article (a caption): it has no mentions of its own,
+        so the people withheld everywhere are masked in it too, besides the article's."""
+        if not self.active or not value:
+            return value
+        names = self.names(article_id) | self.names(self.NO_ARTICLE)
+        return redact(value, names, self._keep.get(article_id, frozenset()))
+
     def body(self, article: Article) -> str:
         """The article's body as this reader may see it, offsets unchanged."""
         if not self.active:
