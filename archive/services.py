@@ -151,6 +151,7 @@ def article_create(
     )
     article.full_clean()
     article.save()
+    mentions_rescan(article=article)
     return article
 
 
@@ -723,7 +724,8 @@ def mentions_rescan(
     *, article: Article, lexicon: dict[str, frozenset[int]] | None = None
 ) -> tuple[int, int]:
     """Propose a mention for every occurrence of anyone's name in the article body; drop the
-    proposals the body no longer supports. Returns (proposed, dropped).
+    proposals the body no longer supports (their text is gone, or a longer form covers it).
+    Returns (proposed, dropped).
 
     Confirmed and rejected mentions are an editor's decision and stay as they are: nothing is
     proposed over a confirmed span, nor again for a person rejected at that span. A form that
@@ -739,10 +741,22 @@ def mentions_rescan(
     existing = list(article.mentions.all())
     confirmed = [(m.start, m.end) for m in existing if m.status == MentionStatus.CONFIRMED]
     known = {(m.start, m.end, m.person_id) for m in existing}
+    spans = {(start, end) for start, end, _ in found}
+
+    def superseded(m: Mention) -> bool:
+        # The body no longer reads the proposal's text there, or a longer form now covers
+        # it (a namesake's full name, recorded since). A person renamed behind the services'
+        # back keeps their proposals: the text still names them.
+        if article.body[m.start : m.end] != m.exact:
+            return True
+        return any(s <= m.start and m.end <= e and (s, e) != (m.start, m.end) for s, e in spans)
+
     stale = [
         m.pk
         for m in existing
-        if m.status == MentionStatus.PROPOSED and (m.start, m.end, m.person_id) not in found
+        if m.status == MentionStatus.PROPOSED
+        and (m.start, m.end, m.person_id) not in found
+        and superseded(m)
     ]
     new = [
         Mention(article=article, person_id=person_id, start=start, end=end, exact=exact)

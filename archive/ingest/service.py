@@ -36,7 +36,6 @@ from archive.services import (
     _unique_slug,
     annotation_create,
     article_create,
-    mentions_rescan,
     testimony_create,
 )
 
@@ -572,7 +571,6 @@ def _write(a: Analysis, *, by: AbstractBaseUser | None, captured_at: datetime | 
             by=by,
             author_name="" if by is not None else IMPORTER_NAME,
         )
-    # Every occurrence of the people it linked (and of anyone else in the archive), for an
-    # editor to confirm: masking reads these spans.
-    mentions_rescan(article=article)
+    # article_create proposed a mention for every occurrence of the people it linked (and of
+    # anyone else in the archive), for an editor to confirm: masking reads these spans.
     return article
