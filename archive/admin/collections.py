@@ -7,7 +7,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from archive import services
 from archive.admin.base import ArchiveAdminMixin, call_service, changed_values, run_bulk
-from archive.forms import CollectionItemInlineForm
+from archive.forms import CollectionForm, CollectionItemInlineForm
 from archive.models import Collection, CollectionItem
 
 
@@ -26,6 +26,7 @@ class CollectionItemInline(admin.TabularInline):
 
 @admin.register(Collection)
 class CollectionAdmin(ArchiveAdminMixin, SimpleHistoryAdmin):
+    form = CollectionForm
     list_display = ("title", "status", "curator", "published_at", "updated_at")
     list_filter = ("status",)
     search_fields = ("title", "introduction", "curator", "=slug")
