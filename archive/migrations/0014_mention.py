@@ -17,6 +17,21 @@ def public_copy_with_mentions(apps, schema_editor):
     schema.create_public_article_index(schema_editor.connection, mentions=True)
 
 
+def exact_trigram_index(apps, schema_editor):
+    # Public search looks every query word up among the spellings mentions record
+    # (search.engine.withheld_words): a whole-word regex the trigram index answers.
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(
+            "CREATE INDEX IF NOT EXISTS archive_mention_exact_trgm "
+            "ON archive_mention USING gin (exact gin_trgm_ops)"
+        )
+
+
+def drop_exact_trigram_index(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("DROP INDEX IF EXISTS archive_mention_exact_trgm")
+
+
 def public_copy_without_mentions(apps, schema_editor):
     schema.drop_public_article_index(schema_editor.connection)
     schema.create_public_article_index(schema_editor.connection, mentions=False)
@@ -79,4 +94,5 @@ class Migration(migrations.Migration):
             },
         ),
         migrations.RunPython(public_copy_with_mentions, public_copy_without_mentions),
+        migrations.RunPython(exact_trigram_index, drop_exact_trigram_index),
     ]
