@@ -39,6 +39,7 @@ TRACKED_TABLES = (
     "archive_annotation",
     "archive_collection",
     "archive_collectionitem",
+    "archive_mention",
 )
 
 # Archive tables no response reads directly: audit trails, the change row itself, and the

@@ -104,13 +104,37 @@ class AnchoredInlineForm(VersionedForm):
         return cleaned
 
 
-class CollectionItemInlineForm(forms.ModelForm):
+class EditorsTextForm(forms.ModelForm):
+    """Refuses, beside the field, an editor's own text that names a protected person (what the
+    services would refuse on saving: `services.check_no_protected_names`), so nothing typed is
+    lost to a refused save."""
+
+    editors_text_fields: tuple[str, ...] = ()
+
+    def clean(self):
+        cleaned = super().clean()
+        texts = {name: cleaned.get(name) for name in self.editors_text_fields}
+        try:
+            services.check_no_protected_names(**texts)
+        except ValidationError as exc:
+            for name, errors in exc.message_dict.items():
+                self.add_error(name, errors)
+        return cleaned
+
+
+class CollectionForm(EditorsTextForm, VersionedForm):
+    editors_text_fields = ("title", "introduction")
+
+
+class CollectionItemInlineForm(EditorsTextForm):
     """A collection item with its place in the order as a plain number.
 
     `position` itself is not a form field: renumbering rows would collide with the unique
     (collection, position) constraint row by row. The admin hands the order to
     services.collection_reorder, which renumbers all items at once.
     """
+
+    editors_text_fields = ("caption",)
 
     order = forms.IntegerField(
         required=False,

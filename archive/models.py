@@ -22,6 +22,7 @@ from archive.querysets import (
     ArticleQuerySet,
     CollectionItemQuerySet,
     CollectionQuerySet,
+    MentionQuerySet,
     NaturalKeySlugQuerySet,
     PersonQuerySet,
     TestimonyQuerySet,
@@ -930,3 +931,65 @@ class JobFile(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class MentionStatus(models.TextChoices):
+    PROPOSED = "proposed", "Proposed (found by the scanner)"
+    CONFIRMED = "confirmed", "Confirmed"
+    REJECTED = "rejected", "Rejected (not this person)"
+
+
+class Mention(models.Model):
+    """One occurrence of a person in an article body, anchored as a testimony is:
+    body[start:end] == exact, always.
+
+    Masking reads these spans, not name strings: a mention stays linked to its person whatever
+    the person is called today, and a namesake's mention is linked to the namesake. The scanner
+    proposes them (`archive.services.mentions_rescan`); an editor confirms or rejects them.
+    Rejected mentions are kept so that a rescan does not propose the same span again.
+    """
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="mentions")
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="mentions")
+    start = models.PositiveIntegerField()
+    end = models.PositiveIntegerField()
+    exact = models.CharField(max_length=300)
+    status = models.CharField(
+        max_length=20, choices=MentionStatus.choices, default=MentionStatus.PROPOSED
+    )
+    # Null for the scanner (the system actor) and for mentions whose author was deleted.
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="mentions",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = MentionQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ("article", "start", "person")
+        permissions = (("confirm_mention", "Can confirm and reject mentions of people"),)
+        constraints = (
+            models.CheckConstraint(
+                condition=Q(start__gte=0) & Q(end__gt=F("start")), name="mention_offsets_ordered"
+            ),
+            models.CheckConstraint(condition=~Q(exact=""), name="mention_exact_not_empty"),
+            models.UniqueConstraint(
+                fields=("article", "person", "start", "end"), name="mention_unique_span"
+            ),
+        )
+        indexes = (models.Index(fields=("person", "status"), name="mention_person_status"),)
+
+    def __str__(self) -> str:
+        return f"{self.exact} → {self.person.name} ({self.status})"
+
+    def clean(self) -> None:
+        from archive.services import check_anchor
+
+        if self.article_id:
+            check_anchor(body=self.article.body, start=self.start, end=self.end, exact=self.exact)

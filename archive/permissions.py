@@ -20,6 +20,7 @@ ARCHIVE_MODELS = (
     "tag",
     "person",
     "personname",
+    "mention",
     "article",
     "credit",
     "testimony",
@@ -58,6 +59,7 @@ EDITOR_PERMISSIONS = (
     "add_consentrecord",
     "view_job",
     "run_maintenance_job",
+    "confirm_mention",
 )
 
 GROUPS = {"contributor": CONTRIBUTOR_PERMISSIONS, "editor": EDITOR_PERMISSIONS}

@@ -6,7 +6,6 @@ visibility. The `_q` twins return the same condition as a `Q` for use across rel
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
@@ -139,6 +138,38 @@ class AnnotationQuerySet(models.QuerySet):
         return self.all() if can_see_unpublished(user) else self.public()
 
 
+class MentionQuerySet(models.QuerySet):
+    @staticmethod
+    def masked_q(prefix: str = "") -> Q:
+        """Mentions the public may not read, whatever the person is called today: not rejected
+        (a proposal is masked too, conservatively), of a person whose identity is withheld by
+        their protection level or by a testimony of theirs in the same article that does not
+        identify them (`TestimonyQuerySet.identified_q`)."""
+        from archive.models import MentionStatus, ProtectionLevel, Testimony
+
+        return ~Q(**{f"{prefix}status": MentionStatus.REJECTED}) & (
+            ~Q(**{f"{prefix}person__protection_level": ProtectionLevel.PUBLIC})
+            | Q(
+                models.Exists(
+                    Testimony.objects.filter(
+                        article_id=models.OuterRef(f"{prefix}article_id"),
+                        speaker_id=models.OuterRef(f"{prefix}person_id"),
+                    ).exclude(TestimonyQuerySet.identified_q())
+                )
+            )
+        )
+
+    def masked(self) -> MentionQuerySet:
+        return self.filter(self.masked_q())
+
+    def visible_to(self, user: User | None) -> MentionQuerySet:
+        """Mentions are editorial data: only those who may see protected identities list
+        them (a mention names its person)."""
+        from archive.permissions import can_see_protected_identities
+
+        return self.all() if can_see_protected_identities(user) else self.none()
+
+
 class CollectionQuerySet(NaturalKeySlugQuerySet):
     def published(self) -> CollectionQuerySet:
         return self.filter(status="published")
@@ -219,17 +250,25 @@ def with_words(names: set[str]) -> frozenset[str]:
     return frozenset(n for n in names | words if n.strip())
 
 
-@functools.lru_cache(maxsize=1024)
-def _pattern(names: frozenset[str]) -> re.Pattern[str] | None:
-    if not names:
-        return None
-    alternatives = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
-    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
+def redact(text: str, names: frozenset[str], keep: frozenset[str] = frozenset()) -> str:
+    """`text` with every withheld name masked, character for character (an honorific before
+    it too: "Ms Guseva" tells a gender). A name in `keep` (a public namesake's, in the
+    article that mentions them) is left alone where it is the longest form at its position, so
+    "Olena Petrova" stays readable while "Olena" alone, shared with a withheld Olena, does not.
+    """
+    from archive import names as name_forms
 
-
-def redact(text: str, names: frozenset[str]) -> str:
-    """`text` with every withheld name masked, character for character."""
-    pattern = _pattern(names)
-    if pattern is None or not text:
+    if not names or not text:
         return text
-    return pattern.sub(lambda m: WITHHELD_MASK * len(m.group(0)), text)
+    forms: dict[str, frozenset[int]] = {n.casefold(): _KEEP for n in keep}
+    for n in names:
+        forms[n.casefold()] = forms.get(n.casefold(), frozenset()) | _MASK
+    chars = None
+    for found in name_forms.find(text, forms):
+        if 1 in found.people:
+            chars = chars if chars is not None else list(text)
+            chars[found.start : found.end] = WITHHELD_MASK * (found.end - found.start)
+    return text if chars is None else "".join(chars)
+
+
+_KEEP, _MASK = frozenset({0}), frozenset({1})

@@ -18,6 +18,7 @@ from django.core.cache import cache
 from django.db import connections, models, router
 from django.db.models import (
     BooleanField,
+    Case,
     Count,
     ExpressionWrapper,
     F,
@@ -27,8 +28,9 @@ from django.db.models import (
     Q,
     Subquery,
     Value,
+    When,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Cast, Coalesce, Concat
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.timezone import is_aware, make_aware
@@ -41,19 +43,24 @@ from archive.models import (
     CollectionItem,
     ConsentRecord,
     Credit,
+    Mention,
+    MentionStatus,
     Person,
     Place,
     PlaceName,
+    ProtectionLevel,
     Source,
     Tag,
     Testimony,
     Tombstone,
 )
+from archive.names import forms_of, without_honorific
 from archive.permissions import can_see_protected_identities
 from archive.precompiled import Ids, InIds, PrecompiledQuery
 from archive.querysets import (
     WITHHELD_MASK,
     WITHHELD_SPEAKER_COLUMNS,
+    MentionQuerySet,
     TestimonyQuerySet,
     redact,
     withheld_names_from_rows,
@@ -258,6 +265,10 @@ _LINK_RELATIONS = (
 
 # A withheld speaker's rows share the links' columns: (kind, article, name, name variant).
 WITHHELD = "withheld"
+# So do mentions: (kind, article, "start:end:exact\nname", name variant).
+MENTION_MASKED, MENTION_PUBLIC = "mention-masked", "mention-public"
+# And the people withheld everywhere: (kind, None, name, name variant).
+EVERYWHERE = "everywhere"
 
 
 def _page_query(**ids: Ids) -> models.QuerySet:
@@ -275,6 +286,20 @@ def _page_query(**ids: Ids) -> models.QuerySet:
         if whose in ids
     ]
     if "redacted" in ids:
+        parts.append(_mention_rows(ids["redacted"]).values_list(*columns))
+    if "everywhere" in ids:
+        parts.append(
+            Person.objects.exclude(protection_level=ProtectionLevel.PUBLIC)
+            .order_by()
+            .annotate(
+                link_kind=Value(EVERYWHERE, output_field=models.CharField()),
+                link_owner=Value(None, output_field=models.IntegerField()),
+                link_slug=F("name"),
+                link_name=F("name_variants__name"),
+            )
+            .values_list(*columns)
+        )
+    if "redacted" in ids:
         owner, name, variant = WITHHELD_SPEAKER_COLUMNS
         parts.append(
             withheld_speakers(ids["redacted"])
@@ -288,6 +313,35 @@ def _page_query(**ids: Ids) -> models.QuerySet:
         )
     combined = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
     return combined.order_by("link_name", "link_slug")
+
+
+def _mention_rows(articles: Ids) -> models.QuerySet:
+    """The unrejected mentions of these articles, one row per name of their person: whether
+    the public may read them (`MentionQuerySet.masked_q`), "start:end:exact\nname", a variant."""
+    return (
+        Mention.objects.filter(InIds(F("article_id"), articles))
+        .exclude(status=MentionStatus.REJECTED)
+        .order_by()
+        .annotate(
+            link_kind=Case(
+                When(MentionQuerySet.masked_q(), then=Value(MENTION_MASKED)),
+                default=Value(MENTION_PUBLIC),
+                output_field=models.CharField(),
+            ),
+            link_owner=F("article_id"),
+            link_slug=Concat(
+                Cast("start", models.CharField()),
+                Value(":"),
+                Cast("end", models.CharField()),
+                Value(":"),
+                F("exact"),
+                Value("\n"),
+                F("person__name"),
+                output_field=models.CharField(),
+            ),
+            link_name=F("person__name_variants__name"),
+        )
+    )
 
 
 @functools.cache
@@ -320,19 +374,25 @@ def load_page(
             ("articles", {row.pk for row in articles}),
             ("testimonies", {row.pk for row in testimonies}),
             ("redacted", {pk for pk in missing if pk is not None}),
+            # Texts of no one article (a collection's introduction): the people withheld
+            # everywhere. The list is a flag: the rows do not depend on it.
+            ("everywhere", {0} if Redactor.NO_ARTICLE in missing else set()),
         )
         if values
     }
     found: dict[tuple[str, int], list[Link]] = {}
-    withheld: list[tuple[int, str, str | None]] = []
+    withheld: list[tuple[int | None, str, str | None]] = []
+    mentions: list[tuple[str, int, str, str | None]] = []
     if ids:
         for kind, owner, slug, name in _page_query_for(tuple(sorted(ids))).rows(**ids):
-            if kind == WITHHELD:
+            if kind in (WITHHELD, EVERYWHERE):
                 withheld.append((owner, slug, name))
+            elif kind in (MENTION_MASKED, MENTION_PUBLIC):
+                mentions.append((kind, owner, slug, name))
             else:
                 found.setdefault((kind, owner), []).append(Link(slug, name))
     if missing:
-        redactor.add(withheld_names_from_rows(missing, withheld))
+        redactor.add(withheld_names_from_rows(missing, withheld), mentions=mentions)
     for article in articles:
         article.place_links = found.get(("article-place", article.pk), [])
         article.tag_links = found.get(("article-tag", article.pk), [])
@@ -443,6 +503,11 @@ class Redactor:
     def __init__(self, *, active: bool) -> None:
         self.active = active
         self._names: dict[int | None, frozenset[str]] = {}
+        # Per article: names of public people it mentions (their namesakes' forms stay
+        # readable), the spans of masked mentions, and those of public people's mentions.
+        self._keep: dict[int | None, frozenset[str]] = {}
+        self._masked_spans: dict[int | None, tuple[tuple[int, int], ...]] = {}
+        self._public_spans: dict[int | None, tuple[tuple[int, int], ...]] = {}
 
     @classmethod
     def for_user(cls, user: User) -> Redactor:
@@ -457,9 +522,42 @@ class Redactor:
             return set()
         return set(article_ids) - set(self._names)
 
-    def add(self, names: dict[int | None, frozenset[str]]) -> None:
-        """Names loaded elsewhere (`load_page`), per article."""
-        self._names.update(names)
+    def add(
+        self,
+        names: dict[int | None, frozenset[str]],
+        *,
+        mentions: Iterable[tuple[str, int, str, str | None]] = (),
+    ) -> None:
+        """Names loaded elsewhere (`load_page`), per article, and the rows of the articles'
+        mentions: (kind, article, "start:end:name", a name variant or None)."""
+        withheld = {pk: set(found) for pk, found in names.items()}
+        keep: dict[int | None, set[str]] = {pk: set() for pk in names}
+        masked: dict[int | None, set[tuple[int, int]]] = {pk: set() for pk in names}
+        public: dict[int | None, set[tuple[int, int]]] = {pk: set() for pk in names}
+        for kind, article_id, slug, variant in mentions:
+            start, end, rest = slug.split(":", 2)
+            exact, name = rest.rsplit("\n", 1)
+            span = (int(start), int(end))
+            # However the body spells them here too (a spelling no variant records yet).
+            spelled = forms_of([without_honorific(exact), name, *([variant] if variant else [])])
+            if kind == MENTION_MASKED:
+                masked[article_id].add(span)
+                withheld[article_id] |= spelled
+            else:
+                public[article_id].add(span)
+                keep[article_id] |= spelled
+        for pk in names:
+            self._names[pk] = frozenset(withheld[pk])
+            self._keep[pk] = frozenset(keep[pk] - withheld[pk])
+            self._masked_spans[pk] = tuple(sorted(masked[pk]))
+            # A span some withheld person's mention also claims stays masked.
+            self._public_spans[pk] = tuple(
+                sorted(
+                    (s, e)
+                    for s, e in public[pk]
+                    if not any(s < me and ms < e for ms, me in masked[pk])
+                )
+            )
 
     def names(self, article_id: int | None) -> frozenset[str]:
         if not self.active:
@@ -471,7 +569,16 @@ class Redactor:
     def text(self, value: str | None, *, article_id: int | None) -> str | None:
         if not self.active or not value:
             return value
-        return redact(value, self.names(article_id))
+        names = self.names(article_id)
+        return redact(value, names, self._keep.get(article_id, frozenset()))
+
+    def editors_text(self, value: str | None, *, article_id: int | None) -> str | None:
+        """An editor's own text about an article (a caption): it has no mentions of its own,
+        so the people withheld everywhere are masked in it too, besides the article's."""
+        if not self.active or not value:
+            return value
+        names = self.names(article_id) | self.names(self.NO_ARTICLE)
+        return redact(value, names, self._keep.get(article_id, frozenset()))
 
     def body(self, article: Article) -> str:
         """The article's body as this reader may see it, offsets unchanged."""
@@ -480,7 +587,15 @@ class Redactor:
         if not hasattr(article, "withheld_spans"):
             # Fail closed: a body never goes out without its restricted passages masked.
             raise RuntimeError("Call with_withheld_passages() on the article first.")
+        # The mentions decide first: a public person's mention stays readable even where their
+        # name is also a withheld person's (a namesake); every masked mention is masked,
+        # however the person is spelt there. Names found by their spelling alone (text no
+        # mention covers yet) are masked too, erring on the side of the person.
         chars = list(self.text(article.body, article_id=article.pk) or "")
+        for start, end in self._public_spans.get(article.pk, ()):
+            chars[start:end] = article.body[start:end]
+        for start, end in self._masked_spans.get(article.pk, ()):
+            chars[start:end] = WITHHELD_MASK * (end - start)
         for start, end in article.withheld_spans:
             chars[start:end] = WITHHELD_MASK * (end - start)
         body = "".join(chars)

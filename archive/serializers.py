@@ -578,8 +578,7 @@ class CollectionListSerializer(RedactedMixin, serializers.ModelSerializer):
         )
 
 
-class CollectionItemSerializer(RedactedMixin, serializers.ModelSerializer):
-    redacted_fields = ("caption",)
+class CollectionItemSerializer(serializers.ModelSerializer):
     type = serializers.SerializerMethodField()
     article = serializers.SerializerMethodField()
     testimony = serializers.SerializerMethodField()
@@ -590,6 +589,13 @@ class CollectionItemSerializer(RedactedMixin, serializers.ModelSerializer):
 
     def redaction_article_id(self, item: CollectionItem) -> int:
         return item.article_id or item.testimony.article_id
+
+    def to_representation(self, item: CollectionItem) -> dict:
+        data = super().to_representation(item)
+        data["caption"] = redactor_for(self.context).editors_text(
+            data["caption"], article_id=self.redaction_article_id(item)
+        )
+        return data
 
     @extend_schema_field({"type": "string", "enum": ["article", "testimony"]})
     def get_type(self, item: CollectionItem) -> str:

@@ -19,6 +19,7 @@ from django.db.models import F, Model, Q
 from django.utils import timezone
 from django.utils.text import slugify
 
+from archive import names
 from archive.models import (
     Annotation,
     Article,
@@ -26,7 +27,10 @@ from archive.models import (
     CollectionItem,
     ConsentRecord,
     ConsentStatus,
+    Mention,
+    MentionStatus,
     Person,
+    PersonName,
     ProtectionLevel,
     Status,
     Tag,
@@ -96,9 +100,14 @@ def _save_changes(instance, fields: dict, *, expected_version: int | None = None
     for name, value in fields.items():
         setattr(instance, name, value)
     instance.full_clean()
-    claim_version(instance, expected_version=expected_version)
+    if not instance._state.adding and _is_versioned(instance):
+        claim_version(instance, expected_version=expected_version)
     instance.save()
     return instance
+
+
+def _is_versioned(instance: Model) -> bool:
+    return any(field.name == "version" for field in instance._meta.concrete_fields)
 
 
 # --- Optimistic concurrency --------------------------------------------------------------------
@@ -277,6 +286,7 @@ def article_create(
         if duplicate:
             raise ValidationError({"raw_text": duplicate}, code="duplicate") from None
         raise
+    mentions_rescan(article=article)
     return article
 
 
@@ -338,12 +348,15 @@ def article_update(
     _reject_nul(body=body, **_texts(fields))
     for name, value in fields.items():
         setattr(article, name, value)
-    if body is not None and body != article.body:
+    rescan = body is not None and body != article.body
+    if rescan:
         _reanchor(article=article, new_body=body)
         article.body = body
     article.full_clean()
     claim_version(article, expected_version=expected_version)
     article.save()
+    if rescan:
+        mentions_rescan(article=article)
     return article
 
 
@@ -408,18 +421,28 @@ def article_check_body(*, article: Article, body: str) -> None:
 
 
 def _reanchor(*, article: Article, new_body: str) -> None:
-    """Move every testimony and annotation to its passage in the new body, or refuse."""
-    moved_testimonies, moved_annotations = _plan_reanchor(article=article, new_body=new_body)
+    """Move every testimony, annotation and mention to its passage in the new body, or refuse."""
+    moved_testimonies, moved_annotations, moved_mentions, lost_mentions = _plan_reanchor(
+        article=article, new_body=new_body
+    )
     for testimony in moved_testimonies:
         claim_version(testimony)
         testimony.save(update_fields=("start", "end", "version", "updated_at"))
     for annotation in moved_annotations:
         claim_version(annotation)
         annotation.save(update_fields=("start", "end", "prefix", "suffix", "version", "updated_at"))
+    # Proposals and rejections whose text is gone are only the scanner's work: the rescan
+    # after the edit proposes afresh (a confirmed mention refuses the edit instead).
+    Mention.objects.filter(pk__in=[m.pk for m in lost_mentions]).delete()
+    for mention in moved_mentions:
+        mention.save(update_fields=("start", "end", "updated_at"))
 
 
-def _plan_reanchor(*, article: Article, new_body: str) -> tuple[list[Testimony], list[Annotation]]:
-    """Where every testimony and annotation lands in the new body, or raise.
+def _plan_reanchor(
+    *, article: Article, new_body: str
+) -> tuple[list[Testimony], list[Annotation], list[Mention], list[Mention]]:
+    """Where every testimony, annotation and mention lands in the new body, or raise; and
+    which unconfirmed mentions no longer find their text.
 
     Refusal lists every anchor that would break, so the editor can fix the text (or detach the
     testimony) in one go instead of discovering them one by one.
@@ -457,6 +480,25 @@ def _plan_reanchor(*, article: Article, new_body: str) -> tuple[list[Testimony],
         annotation.start, annotation.end = start, end
         annotation.prefix, annotation.suffix = quote_context(body=new_body, start=start, end=end)
         moved_annotations.append(annotation)
+    moved_mentions, lost_mentions = [], []
+    for mention in article.mentions.select_related("person"):
+        try:
+            start, end = _relocate(
+                old_body=old_body,
+                new_body=new_body,
+                opcodes=opcodes,
+                start=mention.start,
+                end=mention.end,
+            )
+        except ValidationError as exc:
+            if mention.status == MentionStatus.CONFIRMED:
+                problems.append(f"confirmed mention of {mention.person.name}: {exc.messages[0]}")
+            else:
+                lost_mentions.append(mention)
+            continue
+        if (start, end) != (mention.start, mention.end):
+            mention.start, mention.end = start, end
+            moved_mentions.append(mention)
     if problems:
         raise ValidationError(
             {
@@ -467,7 +509,7 @@ def _plan_reanchor(*, article: Article, new_body: str) -> tuple[list[Testimony],
                 ]
             }
         )
-    return moved_testimonies, moved_annotations
+    return moved_testimonies, moved_annotations, moved_mentions, lost_mentions
 
 
 @transaction.atomic
@@ -795,7 +837,15 @@ def person_update(
     if {"protection_level", "protection_reason"} & set(fields):
         _require(by, "archive.confirm_testimony", "decide on a person's protection")
     _reject_nul(**_texts(fields))
-    return _save_changes(person, fields, expected_version=expected_version)
+    old_name = Person.objects.filter(pk=person.pk).values_list("name", flat=True).get()
+    person = _save_changes(person, fields, expected_version=expected_version)
+    # A rename keeps the old spelling as a variant, so every text that still spells it the old
+    # way keeps naming (and, if protected, masking) them.
+    if person.name != old_name:
+        _keep_variant(person, old_name)
+    if "name" in fields:
+        mentions_rescan_person(person=person)
+    return person
 
 
 def person_may_edit(*, person: Person, by: AbstractBaseUser | None) -> bool:
@@ -843,6 +893,8 @@ def annotation_create(
     _check_may_edit(article=article, by=by)
     exact = article.body[start:end] if exact is None else exact
     _reject_nul(body=body, author_name=author_name)
+    if is_public:
+        check_no_protected_names(body=body)
     check_anchor(body=article.body, start=start, end=end, exact=exact, prefix=prefix, suffix=suffix)
     own_prefix, own_suffix = quote_context(body=article.body, start=start, end=end)
     annotation = Annotation(
@@ -879,6 +931,8 @@ def annotation_update(
     # A note on a published article is published material (making it public publishes it).
     _check_may_edit(article=annotation.article, by=by)
     _check_editable(fields, EDITABLE_ANNOTATION_FIELDS)
+    if fields.get("is_public", annotation.is_public):
+        check_no_protected_names(body=fields.get("body", annotation.body))
     return _save_changes(annotation, fields, expected_version=expected_version)
 
 
@@ -916,6 +970,7 @@ def collection_item_add(
     _require(by, "archive.change_collection", "edit collections")
     if (article is None) == (testimony is None):
         raise ValidationError("A collection item points at exactly one article or one testimony.")
+    check_no_protected_names(caption=caption)
     last = collection.items.order_by("-position").values_list("position", flat=True).first()
     item = CollectionItem(
         collection=collection,
@@ -963,6 +1018,7 @@ def collection_create(
     by: AbstractBaseUser | None = None,
 ) -> Collection:
     _require(by, "archive.add_collection", "create collections")
+    check_no_protected_names(title=title, introduction=introduction)
     collection = Collection(
         title=title,
         slug=slug,
@@ -986,6 +1042,7 @@ def collection_update(
     if collection.status == Status.PUBLISHED:
         _require(by, "archive.publish_collection", "edit published collections")
     _check_editable(fields, EDITABLE_COLLECTION_FIELDS)
+    check_no_protected_names(title=fields.get("title"), introduction=fields.get("introduction"))
     return _save_changes(collection, fields, expected_version=expected_version)
 
 
@@ -1015,6 +1072,7 @@ def collection_item_update(
     _require(by, "archive.change_collection", "edit collections")
     if (article is None) == (testimony is None):
         raise ValidationError("A collection item points at exactly one article or one testimony.")
+    check_no_protected_names(caption=caption)
     item.article, item.testimony, item.caption = article, testimony, caption
     item.full_clean()
     item.save()
@@ -1111,3 +1169,240 @@ def _restrict_after_consent(*, person: Person, record: ConsentRecord) -> None:
             protection_reason=f"{testimony.protection_reason} {why}".strip(),
             by=None,
         )
+
+
+# --- People and their mentions -----------------------------------------------------------------
+
+
+def people_lexicon(people: Iterable[int] | None = None) -> dict[str, frozenset[int]]:
+    """Every form of every person's names (or of these people's) → who it names."""
+    persons = Person.objects.all() if people is None else Person.objects.filter(pk__in=people)
+    variants = (
+        PersonName.objects.all() if people is None else PersonName.objects.filter(person__in=people)
+    )
+    rows = [*persons.values_list("pk", "name"), *variants.values_list("person_id", "name")]
+    return names.lexicon(rows)
+
+
+def mentions_rescan(
+    *, article: Article, lexicon: dict[str, frozenset[int]] | None = None
+) -> tuple[int, int]:
+    """Propose a mention for every occurrence of anyone's name in the article body; drop the
+    proposals the body no longer supports (their text is gone, or a longer form covers it).
+    Returns (proposed, dropped).
+
+    Confirmed and rejected mentions are an editor's decision and stay as they are: nothing is
+    proposed over a confirmed span, nor again for a person rejected at that span. A form that
+    names several people (a shared first name) is proposed for each of them; the longest form
+    wins at each position, so a namesake's full name is theirs alone.
+    """
+    lexicon = people_lexicon() if lexicon is None else lexicon
+    found = {
+        (f.start, f.end, person_id): f.exact[:300]
+        for f in names.find(article.body, lexicon, proper=True)
+        for person_id in f.people
+    }
+    existing = list(article.mentions.all())
+    confirmed = [(m.start, m.end) for m in existing if m.status == MentionStatus.CONFIRMED]
+    known = {(m.start, m.end, m.person_id) for m in existing}
+    spans = {(start, end) for start, end, _ in found}
+
+    def superseded(m: Mention) -> bool:
+        # The body no longer reads the proposal's text there, or a longer form now covers
+        # it (a namesake's full name, recorded since). A person renamed behind the services'
+        # back keeps their proposals: the text still names them.
+        if article.body[m.start : m.end] != m.exact:
+            return True
+        return any(s <= m.start and m.end <= e and (s, e) != (m.start, m.end) for s, e in spans)
+
+    stale = [
+        m.pk
+        for m in existing
+        if m.status == MentionStatus.PROPOSED
+        and (m.start, m.end, m.person_id) not in found
+        and superseded(m)
+    ]
+    new = [
+        Mention(article=article, person_id=person_id, start=start, end=end, exact=exact)
+        for (start, end, person_id), exact in sorted(found.items())
+        if (start, end, person_id) not in known
+        and not any(s < end and start < e for s, e in confirmed)
+    ]
+    if stale:
+        Mention.objects.filter(pk__in=stale).delete()
+    if new:
+        Mention.objects.bulk_create(new)
+    if stale or new:
+        from archive.selectors import bump_generation
+
+        bump_generation()  # bulk writes leave no history row for the fingerprint to see
+    return len(new), len(stale)
+
+
+def mentions_rescan_person(*, person: Person) -> int:
+    """Rescan every article whose body may mention this person (any form of any name)."""
+    forms = names.forms_of([person.name, *person.name_variants.values_list("name", flat=True)])
+    if not forms:
+        return 0
+    candidates = Q()
+    for form in forms:
+        candidates |= Q(body__icontains=form)
+    lexicon = people_lexicon()
+    proposed = 0
+    for article in Article.objects.filter(candidates).only("pk", "body").iterator():
+        proposed += mentions_rescan(article=article, lexicon=lexicon)[0]
+    # A person's forms may have lost an article (a variant removed): drop those proposals too.
+    for article in Article.objects.filter(
+        pk__in=person.mentions.filter(status=MentionStatus.PROPOSED).values("article_id")
+    ).exclude(candidates):
+        mentions_rescan(article=article, lexicon=lexicon)
+    return proposed
+
+
+def mentions_rescan_all() -> int:
+    """Rescan every article (bootstrap, after loading the seeds)."""
+    lexicon = people_lexicon()
+    return sum(
+        mentions_rescan(article=article, lexicon=lexicon)[0]
+        for article in Article.objects.only("pk", "body").iterator()
+    )
+
+
+@transaction.atomic
+def mention_create(
+    *,
+    article: Article,
+    person: Person,
+    start: int,
+    end: int,
+    exact: str | None = None,
+    by: AbstractBaseUser | None = None,
+) -> Mention:
+    """An editor marks body[start:end] as naming `person` (a confirmed mention): for a name the
+    scanner cannot know, such as a nickname or a misspelling."""
+    _require(by, "archive.confirm_mention", "record mentions of people")
+    exact = article.body[start:end] if exact is None else exact
+    check_anchor(body=article.body, start=start, end=end, exact=exact)
+    mention, _ = Mention.objects.update_or_create(
+        article=article,
+        person=person,
+        start=start,
+        end=end,
+        defaults={
+            "exact": exact,
+            "status": MentionStatus.CONFIRMED,
+            "created_by": by if by is not None and by.is_authenticated else None,
+        },
+    )
+    return mention
+
+
+def _decide_mention(mention: Mention, status: str, by: AbstractBaseUser | None) -> Mention:
+    _require(by, "archive.confirm_mention", "confirm or reject mentions")
+    mention.status = status
+    mention.full_clean()
+    mention.save(update_fields=("status", "updated_at"))
+    return mention
+
+
+@transaction.atomic
+def mention_confirm(*, mention: Mention, by: AbstractBaseUser | None = None) -> Mention:
+    """This span names this person. Another person's proposal at the same span is rejected:
+    the span names one person."""
+    mention = _decide_mention(mention, MentionStatus.CONFIRMED, by)
+    for other in Mention.objects.filter(
+        article_id=mention.article_id,
+        start__lt=mention.end,
+        end__gt=mention.start,
+        status=MentionStatus.PROPOSED,
+    ).exclude(pk=mention.pk):
+        _decide_mention(other, MentionStatus.REJECTED, by)
+    return mention
+
+
+@transaction.atomic
+def mention_decide(*, mention: Mention, status: str, by: AbstractBaseUser | None = None) -> Mention:
+    """Set a mention's status (the admin's form; a history revert)."""
+    if status == MentionStatus.CONFIRMED:
+        return mention_confirm(mention=mention, by=by)
+    if status not in MentionStatus.values:
+        raise ValidationError({"status": f"Unknown status {status!r}."})
+    return _decide_mention(mention, status, by)
+
+
+@transaction.atomic
+def mention_reject(*, mention: Mention, by: AbstractBaseUser | None = None) -> Mention:
+    """This span does not name this person (a namesake, a common word)."""
+    return _decide_mention(mention, MentionStatus.REJECTED, by)
+
+
+PROTECTION_FIELDS = frozenset({"protection_level", "protection_reason"})
+
+
+@transaction.atomic
+def person_create(*, name: str, by: AbstractBaseUser | None = None, **fields) -> Person:
+    _require(by, "archive.add_person", "record people")
+    _check_editable(fields, EDITABLE_PERSON_FIELDS)
+    if PROTECTION_FIELDS & set(fields):
+        _require(by, "archive.confirm_testimony", "decide on protection")
+    _reject_nul(name=name, **_texts(fields))
+    fields.setdefault("slug", _unique_slug(Person, name))
+    person = _save_changes(Person(), {"name": name, **fields})
+    mentions_rescan_person(person=person)
+    return person
+
+
+def person_saved(*, person: Person, old_name: str | None) -> None:
+    """After the admin saved a person and their variants in its form: keep a renamed person's
+    old spelling and rescan (the admin's form writes the row itself)."""
+    if old_name and old_name != person.name:
+        _keep_variant(person, old_name)
+    mentions_rescan_person(person=person)
+
+
+def _keep_variant(person: Person, name: str) -> None:
+    PersonName.objects.get_or_create(
+        person=person,
+        name=name,
+        defaults={"note": f"Former spelling, kept on renaming ({timezone.now():%Y-%m-%d})."},
+    )
+
+
+@transaction.atomic
+def person_name_add(
+    *, person: Person, name: str, note: str = "", by: AbstractBaseUser | None = None
+) -> PersonName:
+    _require(by, "archive.add_personname", "add name variants")
+    _reject_nul(name=name, note=note)
+    variant = _save_changes(PersonName(person=person), {"name": name, "note": note})
+    mentions_rescan_person(person=person)
+    return variant
+
+
+# --- Protected names in editors' own texts -----------------------------------------------------
+
+
+def check_no_protected_names(**texts: str | None) -> None:
+    """Refuse editors' own texts (introductions, captions, public notes) that name a protected
+    person in any spelling: these texts have no anchors for masking to follow, so they must
+    describe, not name. A namesake's full name is fine; a form shared with a protected person
+    (a first name alone) is not."""
+    texts = {field: text for field, text in texts.items() if text}
+    if not texts:
+        return
+    protected = set(
+        Person.objects.exclude(protection_level=ProtectionLevel.PUBLIC).values_list("pk", flat=True)
+    )
+    if not protected:
+        return
+    lexicon = people_lexicon()
+    errors: dict[str, list[str]] = {}
+    for field, text in texts.items():
+        for found in names.find(text, lexicon):
+            if found.people & protected:
+                errors.setdefault(field, []).append(
+                    f"“{found.exact}” names a protected person: describe them instead "
+                    "(e.g. “a resident”), as the public must not learn who they are."
+                )
+    if errors:
+        raise ValidationError(errors)

@@ -200,3 +200,15 @@ class JobFactory(factory.django.DjangoModelFactory):
     done = 3
     total = 3
     started_by = factory.SubFactory(UserFactory)
+
+
+class MentionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Mention
+
+    article = factory.SubFactory(ArticleFactory)
+    person = factory.SubFactory(PersonFactory)
+    start = 0
+    end = factory.LazyAttribute(lambda o: min(8, len(o.article.body)))
+    exact = factory.LazyAttribute(lambda o: o.article.body[o.start : o.end])
+    status = models.MentionStatus.CONFIRMED

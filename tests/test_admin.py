@@ -95,6 +95,7 @@ ROW_MAKERS = {
     "credit": factories.CreditFactory,
     "testimony": _testimony_row,
     "annotation": _annotation_row,
+    "mention": factories.MentionFactory,
     "collection": factories.CollectionFactory,
     "collectionitem": _collection_item_row,
     "consentrecord": factories.ConsentRecordFactory,
@@ -875,3 +876,57 @@ def test_an_editor_publishes_with_the_change_form_button(editor_client):
     assert article.status == Status.PUBLISHED and article.published_at is not None
     assert Article.objects.published().filter(pk=article.pk).exists()
     assert article.history.first().history_user.username == "ed"
+
+
+def test_an_introduction_naming_a_protected_person_is_refused_in_the_admin(editor_client):
+    # Issue 15: editors' own texts have no mentions to mask; they must describe, not name.
+    factories.PersonFactory(
+        name="Serhiy Lytvyn", protection_level="restricted", protection_reason="Safety."
+    )
+    collection = factories.CollectionFactory(status=Status.DRAFT, published_at=None)
+    url = reverse("admin:archive_collection_change", args=(collection.pk,))
+    data = {
+        "title": collection.title,
+        "slug": collection.slug,
+        "curator": "",
+        "introduction": "Mr Lytvyn kept the shelter open.",
+        "items-TOTAL_FORMS": "0",
+        "items-INITIAL_FORMS": "0",
+        "items-MIN_NUM_FORMS": "0",
+        "items-MAX_NUM_FORMS": "1000",
+    }
+    response = editor_client.post(url, data)
+    assert response.status_code == 200
+    assert "names a protected person" in _errors(response)
+    collection.refresh_from_db()
+    assert collection.introduction == ""
+
+
+def test_renaming_a_person_in_the_admin_keeps_the_old_spelling(editor_client):
+    person = factories.PersonFactory(name="Vitaly Bardas")
+    article = factories.ArticleFactory(body="Vitaly Bardas stayed.")
+    url = reverse("admin:archive_person_change", args=(person.pk,))
+    response = editor_client.post(
+        url,
+        {
+            "name": "Vitalii Bardas",
+            "slug": person.slug,
+            "role": "",
+            "kind": person.kind,
+            "protection_level": "public",
+            "protection_reason": "",
+            "note": "",
+            "name_variants-TOTAL_FORMS": "0",
+            "name_variants-INITIAL_FORMS": "0",
+            "name_variants-MIN_NUM_FORMS": "0",
+            "name_variants-MAX_NUM_FORMS": "1000",
+            "consent_records-TOTAL_FORMS": "0",
+            "consent_records-INITIAL_FORMS": "0",
+            "consent_records-MIN_NUM_FORMS": "0",
+            "consent_records-MAX_NUM_FORMS": "1000",
+            "base_version": person.version,
+        },
+    )
+    assert response.status_code == 302, _errors(response)
+    assert list(person.name_variants.values_list("name", flat=True)) == ["Vitaly Bardas"]
+    assert article.mentions.filter(person=person, exact="Vitaly Bardas").exists()

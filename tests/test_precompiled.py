@@ -130,7 +130,8 @@ def test_a_page_loads_its_links_and_withheld_names_in_one_query(seed):
     expected = withheld_names(article_ids)
     assert any(expected.values())  # the seeds withhold names (Guseva, Bardas)
     assert {pk: redactor.names(pk) for pk in article_ids} == expected
-    assert redactor.names(Redactor.NO_ARTICLE) == frozenset()
+    # Texts of no one article (introductions) mask the people withheld everywhere (issue 15).
+    assert {"Natalia Guseva", "Guseva", "Vitaly Bardas"} <= redactor.names(Redactor.NO_ARTICLE)
     for article in articles:
         assert [link.slug for link in article.place_links] == list(
             article.places.order_by("name", "slug").values_list("slug", flat=True)

@@ -625,6 +625,19 @@ class ArticleAdmin(CheckboxLabelMixin, FullTextSearchMixin, ArchiveAdminMixin, S
                     "url": reverse("admin:archive_annotation_change", args=(annotation.pk,)),
                 }
             )
+        for mention in article.mentions.select_related("person"):
+            # Their own colour per decision: an editor sees at once what is still to confirm.
+            anchors.append(
+                {
+                    "kind": f"mention-{mention.status}",
+                    "start": mention.start,
+                    "end": mention.end,
+                    "title": f"Mention — {mention.person.name} "
+                    f"({mention.person.get_protection_level_display()}, "
+                    f"{mention.get_status_display()})",
+                    "url": reverse("admin:archive_mention_change", args=(mention.pk,)),
+                }
+            )
         user = request.user
         masked = masked_article(request, article)
         # A masked text cannot be annotated: a selection would anchor on the masks.

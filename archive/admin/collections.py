@@ -14,7 +14,7 @@ from archive.admin.base import (
     withheld_names_for_staff,
     withholds_identities,
 )
-from archive.forms import CollectionItemInlineForm, VersionedForm
+from archive.forms import CollectionForm, CollectionItemInlineForm
 from archive.models import Collection, CollectionItem
 from archive.querysets import redact
 
@@ -114,11 +114,11 @@ class CollectionItemInline(admin.TabularInline):
 
 @admin.register(Collection)
 class CollectionAdmin(MaskedCollectionTextsMixin, ArchiveAdminMixin, SimpleHistoryAdmin):
+    form = CollectionForm
     list_display = ("title", "status", "curator", "published_at", "updated_at")
     list_filter = ("status",)
     search_fields = ("title", "introduction", "curator", "=slug")
     prepopulated_fields = {"slug": ("title",)}
-    form = VersionedForm
     fields = (
         "title",
         "slug",

@@ -32,6 +32,7 @@ from archive.models import (
     Annotation,
     ConsentRecord,
     Credit,
+    Mention,
     Person,
     PersonName,
     Place,
@@ -651,6 +652,70 @@ class PersonAdmin(NeedToKnowAdminMixin, ArchiveAdminMixin, SimpleHistoryAdmin):
         if self.identity_withheld(request, obj):
             return []
         return super().get_inline_instances(request, obj)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # Variants added in the same form count too: rescan once they are saved (a rename's
+        # old spelling was kept by services.person_update).
+        services.person_saved(person=form.instance, old_name=None)
+
+
+# --- Mentions ------------------------------------------------------------------------------------
+
+
+@admin.register(Mention)
+class MentionAdmin(ArchiveAdminMixin, SimpleHistoryAdmin):
+    """Where the scanner found people in article bodies: editors confirm or reject."""
+
+    list_display = ("exact", "person", "article", "start", "end", "status", "created_by")
+    list_select_related = ("person", "article", "created_by")
+    list_filter = ("status", "person__protection_level")
+    search_fields = ("exact", "person__name", "=article__slug")
+    autocomplete_fields = ("person", "article")
+    fields = ("article", "person", "exact", "start", "end", "status", "created_by")
+    readonly_fields = ("article", "person", "exact", "start", "end", "created_by")
+    actions = ("confirm_selected", "reject_selected")
+
+    def has_add_permission(self, request):
+        return False  # found by the scanner or marked in the annotation tool
+
+    def get_readonly_fields(self, request, obj=None):
+        if not self.has_confirm_permission(request):
+            return self.fields
+        return self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        stored = Mention.objects.select_related("article").get(pk=obj.pk)
+        if form.cleaned_data.get("status", stored.status) != stored.status:
+            call_service(
+                services.mention_decide,
+                mention=stored,
+                status=form.cleaned_data["status"],
+                by=request.user,
+            )
+
+    def has_confirm_permission(self, request):
+        return request.user.has_perm("archive.confirm_mention")
+
+    @admin.action(description="Confirm: the span names this person", permissions=("confirm",))
+    def confirm_selected(self, request, queryset):
+        run_bulk(
+            self,
+            request,
+            queryset.select_related("article"),
+            lambda mention: services.mention_confirm(mention=mention, by=request.user),
+            done="confirmed",
+        )
+
+    @admin.action(description="Reject: the span names someone else", permissions=("confirm",))
+    def reject_selected(self, request, queryset):
+        run_bulk(
+            self,
+            request,
+            queryset.select_related("article"),
+            lambda mention: services.mention_reject(mention=mention, by=request.user),
+            done="rejected",
+        )
 
 
 @admin.register(PersonName)

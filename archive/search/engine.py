@@ -16,9 +16,18 @@ from typing import TYPE_CHECKING
 from django.db.models import BooleanField, Case, CharField, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce
 
-from archive.models import UNDATED, Article, Person, PersonName, Testimony
+from archive.models import (
+    UNDATED,
+    Article,
+    Mention,
+    MentionStatus,
+    Person,
+    PersonName,
+    Testimony,
+)
+from archive.names import without_honorific
 from archive.permissions import can_see_protected_identities
-from archive.querysets import TestimonyQuerySet, redact
+from archive.querysets import TestimonyQuerySet, can_see_unpublished, redact
 from archive.search.backends import (
     MARK_END,
     MARK_START,
@@ -166,6 +175,16 @@ def withheld_words(words: list[str], user: User | None) -> set[str]:
         named |= backend.name_matches("name", word, exact=True)
     candidates = set(Person.objects.filter(named).values_list("pk", flat=True))
     candidates |= set(PersonName.objects.filter(named).values_list("person_id", flat=True))
+    # A spelling only the body uses, which no variant records, still names its person there.
+    mentioned = Q()
+    for word in words:
+        mentioned |= backend.name_matches("exact", word, exact=True)
+    spelt = list(
+        Mention.objects.filter(mentioned)
+        .exclude(status=MentionStatus.REJECTED)
+        .values_list("person_id", "exact")[:500]
+    )
+    candidates |= {person_id for person_id, _ in spelt}
     if not candidates:
         return set()
     known = set(
@@ -187,6 +206,7 @@ def withheld_words(words: list[str], user: User | None) -> set[str]:
     names += list(
         PersonName.objects.filter(person_id__in=candidates).values_list("person_id", "name")
     )
+    names += [(pk, without_honorific(exact)) for pk, exact in spelt]
 
     def words_of(people: set[int]) -> set[str]:
         return {normalize(w) for pk, name in names if pk in people for w in query_words(name)}
@@ -254,11 +274,12 @@ def matching(
         prepared = backend.prepare(parsed)
     queryset = queryset.visible_to(user)
     extra = None
-    if queryset.model is Testimony and not can_see_protected_identities(user):
+    sees_all = can_see_unpublished(user) and can_see_protected_identities(user)
+    if queryset.model is Testimony and not sees_all:
         # The public may not read the context of a testimony whose speaker is withheld, so
         # it must not match on it either: the public's query leaves context out entirely.
         prepared = backend.without_context(prepared)
-    if queryset.model is Article and not can_see_protected_identities(user):
+    if queryset.model is Article and not sees_all:
         # The public reads an article with its restricted passages masked: a word only such
         # a passage holds must not find it (the hit alone would tell what the passage says).
         prepared = backend.as_read_by_public(prepared)

@@ -184,12 +184,82 @@ PG_PUBLIC_INDEX_DROP = "DROP INDEX IF EXISTS archive_testimony_public_gin"
 
 RESTRICTED_SQL = "({t}.visibility = 'restricted' OR {p}.protection_level = 'restricted')"
 
+# Mentions the public may not read (`MentionQuerySet.masked_q`): not rejected, of a person who
+# is protected or whose testimony in the same article withholds their identity. Their spans
+# are blanked in the public copy too, so a query in any spelling the body uses for a withheld
+# person (an old one, a misspelling) does not find the article (migration 0014).
+MASKED_MENTION_SQL = """({m}.status <> 'rejected' AND ({p}.protection_level <> 'public'
+    OR EXISTS (SELECT 1 FROM archive_testimony tm WHERE tm.article_id = {m}.article_id
+               AND tm.speaker_id = {m}.person_id AND tm.visibility <> 'public')))"""
+
 
 def _restricted(t: str, p: str) -> str:
     return RESTRICTED_SQL.format(t=t, p=p)
 
 
-PG_PUBLIC_ARTICLE_CREATE = f"""
+def _masked(m: str, p: str) -> str:
+    return MASKED_MENTION_SQL.format(m=m, p=p)
+
+
+def _pg_public_create(mentions: bool) -> str:
+    """The public copy's table, functions and triggers; `mentions` as from migration 0014."""
+    mention_spans = (
+        f"""
+        UNION ALL
+        SELECT m.start, m."end" FROM archive_mention m JOIN archive_person p ON p.id = m.person_id
+        WHERE m.article_id = aid AND {_masked("m", "p")} AND m."end" > m.start"""
+        if mentions
+        else ""
+    )
+    has_masked_mention = (
+        f"""
+        OR EXISTS (SELECT 1 FROM archive_mention m JOIN archive_person p ON p.id = m.person_id
+                   WHERE m.article_id = a.id AND {_masked("m", "p")})"""
+        if mentions
+        else ""
+    )
+    # A testimony that withholds its speaker's identity decides whether that speaker's
+    # mentions in its article are masked: its changes refresh the copy too.
+    affects = (
+        (lambda r: f"({_restricted(r, 'p')} OR {r}.visibility <> 'public')")
+        if mentions
+        else (lambda r: _restricted(r, "p"))
+    )
+    mention_triggers = (
+        """
+CREATE FUNCTION archive_mention_public_trigger() RETURNS trigger AS $$
+BEGIN
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        PERFORM archive_refresh_public_search(ARRAY(SELECT DISTINCT article_id FROM new_rows));
+    END IF;
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        PERFORM archive_refresh_public_search(ARRAY(SELECT DISTINCT article_id FROM old_rows));
+    END IF;
+    RETURN NULL;
+END;
+$$ LANGUAGE plpgsql;
+CREATE TRIGGER archive_mention_public_insert AFTER INSERT ON archive_mention
+REFERENCING NEW TABLE AS new_rows
+FOR EACH STATEMENT EXECUTE FUNCTION archive_mention_public_trigger();
+CREATE TRIGGER archive_mention_public_update AFTER UPDATE ON archive_mention
+REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+FOR EACH STATEMENT EXECUTE FUNCTION archive_mention_public_trigger();
+CREATE TRIGGER archive_mention_public_delete AFTER DELETE ON archive_mention
+REFERENCING OLD TABLE AS old_rows
+FOR EACH STATEMENT EXECUTE FUNCTION archive_mention_public_trigger();
+"""
+        if mentions
+        else ""
+    )
+    person_mentions = (
+        """
+        UNION SELECT m.article_id FROM archive_mention m
+        JOIN new_rows n ON n.id = m.person_id JOIN old_rows o ON o.id = n.id
+        WHERE o.protection_level IS DISTINCT FROM n.protection_level"""
+        if mentions
+        else ""
+    )
+    return f"""
 CREATE TABLE archive_article_public_search (
     article_id bigint PRIMARY KEY,
     document tsvector NOT NULL
@@ -206,7 +276,7 @@ BEGIN
     FOR span IN
         SELECT t.start, t."end" FROM archive_testimony t
         LEFT JOIN archive_person p ON p.id = t.speaker_id
-        WHERE t.article_id = aid AND {_restricted("t", "p")} AND t."end" > t.start
+        WHERE t.article_id = aid AND {_restricted("t", "p")} AND t."end" > t.start{mention_spans}
     LOOP
         result := overlay(result PLACING repeat(' ', span."end" - span.start)
                           FROM span.start + 1 FOR span."end" - span.start);
@@ -221,9 +291,9 @@ CREATE FUNCTION archive_refresh_public_search(ids bigint[]) RETURNS void AS $$
     SELECT a.id, archive_article_document(
         a.language, a.headline, a.standfirst, archive_public_body(a.id, a.body))
     FROM archive_article a
-    WHERE a.id = ANY(ids) AND EXISTS (
+    WHERE a.id = ANY(ids) AND (EXISTS (
         SELECT 1 FROM archive_testimony t LEFT JOIN archive_person p ON p.id = t.speaker_id
-        WHERE t.article_id = a.id AND {_restricted("t", "p")});
+        WHERE t.article_id = a.id AND {_restricted("t", "p")}){has_masked_mention});
 $$ LANGUAGE sql;
 
 -- Statement-level, with transition tables: a bulk insert of testimonies refreshes each
@@ -233,12 +303,12 @@ BEGIN
     IF TG_OP IN ('INSERT', 'UPDATE') THEN
         PERFORM archive_refresh_public_search(ARRAY(
             SELECT DISTINCT n.article_id FROM new_rows n
-            LEFT JOIN archive_person p ON p.id = n.speaker_id WHERE {_restricted("n", "p")}));
+            LEFT JOIN archive_person p ON p.id = n.speaker_id WHERE {affects("n")}));
     END IF;
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
         PERFORM archive_refresh_public_search(ARRAY(
             SELECT DISTINCT o.article_id FROM old_rows o
-            LEFT JOIN archive_person p ON p.id = o.speaker_id WHERE {_restricted("o", "p")}));
+            LEFT JOIN archive_person p ON p.id = o.speaker_id WHERE {affects("o")}));
     END IF;
     RETURN NULL;
 END;
@@ -252,7 +322,7 @@ FOR EACH STATEMENT EXECUTE FUNCTION archive_testimony_public_trigger();
 CREATE TRIGGER archive_testimony_public_delete AFTER DELETE ON archive_testimony
 REFERENCING OLD TABLE AS old_rows
 FOR EACH STATEMENT EXECUTE FUNCTION archive_testimony_public_trigger();
-
+{mention_triggers}
 CREATE FUNCTION archive_article_public_trigger() RETURNS trigger AS $$
 BEGIN
     IF TG_OP = 'DELETE' THEN
@@ -288,7 +358,7 @@ BEGIN
     PERFORM archive_refresh_public_search(ARRAY(
         SELECT DISTINCT t.article_id FROM archive_testimony t
         JOIN new_rows n ON n.id = t.speaker_id JOIN old_rows o ON o.id = n.id
-        WHERE o.protection_level IS DISTINCT FROM n.protection_level));
+        WHERE o.protection_level IS DISTINCT FROM n.protection_level{person_mentions}));
     RETURN NULL;
 END;
 $$ LANGUAGE plpgsql;
@@ -297,14 +367,28 @@ REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
 FOR EACH STATEMENT EXECUTE FUNCTION archive_person_public_trigger();
 """
 
-PG_PUBLIC_ARTICLE_REBUILD = f"""
+
+def _pg_public_rebuild(mentions: bool) -> str:
+    masked = (
+        f"""
+    UNION SELECT m.article_id FROM archive_mention m JOIN archive_person p ON p.id = m.person_id
+    WHERE {_masked("m", "p")}"""
+        if mentions
+        else ""
+    )
+    return f"""
 SELECT archive_refresh_public_search(ARRAY(
     SELECT t.article_id FROM archive_testimony t LEFT JOIN archive_person p ON p.id = t.speaker_id
-    WHERE {_restricted("t", "p")}
+    WHERE {_restricted("t", "p")}{masked}
     UNION SELECT article_id FROM archive_article_public_search));
 """
 
+
+PG_PUBLIC_ARTICLE_CREATE = _pg_public_create(mentions=True)
+PG_PUBLIC_ARTICLE_REBUILD = _pg_public_rebuild(mentions=True)
+
 PG_PUBLIC_ARTICLE_DROP = """
+DROP FUNCTION IF EXISTS archive_mention_public_trigger() CASCADE;
 DROP TRIGGER IF EXISTS archive_person_public_update ON archive_person;
 DROP FUNCTION IF EXISTS archive_person_public_trigger();
 DROP TRIGGER IF EXISTS archive_article_public_truncate ON archive_article;
@@ -434,28 +518,46 @@ SQLITE_PUBLIC_TABLE = (
     "CREATE VIRTUAL TABLE IF NOT EXISTS archive_article_public_fts"
     f" USING fts5(headline, standfirst, body, tokenize = '{SQLITE_TOKENIZE}')"
 )
-_SQLITE_HAS_RESTRICTED = f"""EXISTS (
+
+
+def _sqlite_has_public_copy(mentions: bool) -> str:
+    masked = (
+        f"""
+    OR EXISTS (SELECT 1 FROM archive_mention m JOIN archive_person p ON p.id = m.person_id
+               WHERE m.article_id = a.id AND {_masked("m", "p")})"""
+        if mentions
+        else ""
+    )
+    return f"""(EXISTS (
         SELECT 1 FROM archive_testimony t LEFT JOIN archive_person p ON p.id = t.speaker_id
-        WHERE t.article_id = a.id AND {_restricted("t", "p")})"""
+        WHERE t.article_id = a.id AND {_restricted("t", "p")}){masked})"""
 
 
-def _sqlite_insert_public(ids: str) -> str:
+def _sqlite_insert_public(ids: str, mentions: bool = True) -> str:
     """An INSERT of the public copy of the articles, among those `ids` selects, that have a
-    restricted passage."""
+    restricted passage (or a masked mention)."""
+    mention_spans = (
+        f""", (
+        SELECT json_group_array(json_array(m.start, m."end")) FROM archive_mention m
+        JOIN archive_person p ON p.id = m.person_id
+        WHERE m.article_id = a.id AND {_masked("m", "p")})"""
+        if mentions
+        else ""
+    )
     return f"""INSERT INTO archive_article_public_fts(rowid, headline, standfirst, body)
     SELECT a.id, a.headline, a.standfirst, archive_public_body(a.body, (
         SELECT json_group_array(json_array(t.start, t."end")) FROM archive_testimony t
         LEFT JOIN archive_person p ON p.id = t.speaker_id
-        WHERE t.article_id = a.id AND {_restricted("t", "p")}))
+        WHERE t.article_id = a.id AND {_restricted("t", "p")}){mention_spans})
     FROM archive_article a
-    WHERE a.id IN {ids} AND {_SQLITE_HAS_RESTRICTED}"""
+    WHERE a.id IN {ids} AND {_sqlite_has_public_copy(mentions)}"""
 
 
-def _sqlite_refresh_public(ids: str) -> str:
+def _sqlite_refresh_public(ids: str, mentions: bool = True) -> str:
     """Statements that recompute the public copy of the articles whose ids `ids` selects."""
     return f"""
     DELETE FROM archive_article_public_fts WHERE rowid IN {ids};
-    {_sqlite_insert_public(ids)};"""
+    {_sqlite_insert_public(ids, mentions)};"""
 
 
 def _sqlite_is_restricted(row: str) -> str:
@@ -465,39 +567,77 @@ def _sqlite_is_restricted(row: str) -> str:
     )
 
 
-SQLITE_PUBLIC_TRIGGERS = {
-    "archive_testimony_public_insert": f"""
-AFTER INSERT ON archive_testimony WHEN {_sqlite_is_restricted("new")} BEGIN
-{_sqlite_refresh_public("(new.article_id)")}
+def _sqlite_public_triggers(mentions: bool) -> dict[str, str]:
+    """name -> body of the public copy's triggers; `mentions` as from migration 0014."""
+
+    def affects(row: str) -> str:
+        # See _pg_public_create: a testimony withholding its speaker decides their mentions.
+        extra = f" OR {row}.visibility <> 'public'" if mentions else ""
+        return f"({_sqlite_is_restricted(row)}{extra})"
+
+    def refresh(ids: str) -> str:
+        return _sqlite_refresh_public(ids, mentions)
+
+    person_articles = "SELECT article_id FROM archive_testimony WHERE speaker_id = new.id"
+    if mentions:
+        person_articles += " UNION SELECT article_id FROM archive_mention WHERE person_id = new.id"
+    triggers = {
+        "archive_testimony_public_insert": f"""
+AFTER INSERT ON archive_testimony WHEN {affects("new")} BEGIN
+{refresh("(new.article_id)")}
 END""",
-    "archive_testimony_public_update": f"""
+        "archive_testimony_public_update": f"""
 AFTER UPDATE ON archive_testimony
-WHEN {_sqlite_is_restricted("old")} OR {_sqlite_is_restricted("new")} BEGIN
-{_sqlite_refresh_public("(old.article_id, new.article_id)")}
+WHEN {affects("old")} OR {affects("new")} BEGIN
+{refresh("(old.article_id, new.article_id)")}
 END""",
-    "archive_testimony_public_delete": f"""
-AFTER DELETE ON archive_testimony WHEN {_sqlite_is_restricted("old")} BEGIN
-{_sqlite_refresh_public("(old.article_id)")}
+        "archive_testimony_public_delete": f"""
+AFTER DELETE ON archive_testimony WHEN {affects("old")} BEGIN
+{refresh("(old.article_id)")}
 END""",
-    "archive_article_public_update": f"""
+        "archive_article_public_update": f"""
 AFTER UPDATE OF headline, standfirst, body, language ON archive_article BEGIN
-{_sqlite_refresh_public("(new.id)")}
+{refresh("(new.id)")}
 END""",
-    "archive_article_public_delete": """
+        "archive_article_public_delete": """
 AFTER DELETE ON archive_article BEGIN
     DELETE FROM archive_article_public_fts WHERE rowid = old.id;
 END""",
-    "archive_person_public_update": f"""
+        "archive_person_public_update": f"""
 AFTER UPDATE OF protection_level ON archive_person
 WHEN old.protection_level IS NOT new.protection_level BEGIN
-{_sqlite_refresh_public("(SELECT article_id FROM archive_testimony WHERE speaker_id = new.id)")}
+{refresh(f"({person_articles})")}
 END""",
-}
+    }
+    if mentions:
+        triggers |= {
+            "archive_mention_public_insert": f"""
+AFTER INSERT ON archive_mention BEGIN
+{refresh("(new.article_id)")}
+END""",
+            "archive_mention_public_update": f"""
+AFTER UPDATE ON archive_mention BEGIN
+{refresh("(old.article_id, new.article_id)")}
+END""",
+            "archive_mention_public_delete": f"""
+AFTER DELETE ON archive_mention BEGIN
+{refresh("(old.article_id)")}
+END""",
+        }
+    return triggers
 
-SQLITE_PUBLIC_REBUILD = [
-    "DELETE FROM archive_article_public_fts",
-    _sqlite_insert_public("(SELECT id FROM archive_article)"),
-]
+
+SQLITE_PUBLIC_TRIGGERS = _sqlite_public_triggers(mentions=True)
+
+
+def _sqlite_public_rebuild(mentions: bool) -> list[str]:
+    return [
+        "DELETE FROM archive_article_public_fts",
+        _sqlite_insert_public("(SELECT id FROM archive_article)", mentions),
+    ]
+
+
+SQLITE_PUBLIC_REBUILD = _sqlite_public_rebuild(mentions=True)
 
 SQLITE_PUBLIC_DROP = [
     *(f"DROP TRIGGER IF EXISTS {name}" for name in SQLITE_PUBLIC_TRIGGERS),
@@ -505,23 +645,25 @@ SQLITE_PUBLIC_DROP = [
 ]
 
 
-def public_body(body: str | None, spans: str | None) -> str | None:
-    """`body` with each (start, end) span of the JSON list `spans` blanked, same length."""
-    if not body or not spans:
+def public_body(body: str | None, *lists: str | None) -> str | None:
+    """`body` with each (start, end) span of the JSON lists of spans blanked, same length."""
+    if not body or not any(lists):
         return body
     chars = list(body)
-    for start, end in json.loads(spans):
-        start, end = max(0, int(start)), min(len(chars), int(end))
-        chars[start:end] = " " * max(0, end - start)
+    for spans in lists:
+        for start, end in json.loads(spans or "[]"):
+            start, end = max(0, int(start)), min(len(chars), int(end))
+            chars[start:end] = " " * max(0, end - start)
     return "".join(chars)
 
 
 def register_sqlite_functions(sender, connection, **kwargs) -> None:
     """`connection_created` receiver: the functions the SQLite triggers call."""
     if connection.vendor == "sqlite":
-        connection.connection.create_function(
-            "archive_public_body", 2, public_body, deterministic=True
-        )
+        for arity in (2, 3):  # restricted passages, and masked mentions (migration 0014)
+            connection.connection.create_function(
+                "archive_public_body", arity, public_body, deterministic=True
+            )
 
 
 def _execute(connection, *, postgresql: str, sqlite: Iterable[str]) -> None:
@@ -535,13 +677,25 @@ def _execute(connection, *, postgresql: str, sqlite: Iterable[str]) -> None:
                 cursor.execute(statement)
 
 
-def create_public_article_index(connection) -> None:
+def create_public_article_index(connection, *, mentions: bool | None = None) -> None:
+    """Create the public copy; `mentions` (default: whether the mention table exists) blanks
+    masked mentions too (migration 0014; 0010 runs before there are mentions)."""
+    if mentions is None:
+        mentions = _has_mentions(connection)
+    triggers = _sqlite_public_triggers(mentions)
     _execute(
         connection,
-        postgresql=PG_PUBLIC_ARTICLE_CREATE,
-        sqlite=[SQLITE_PUBLIC_TABLE, *map(sqlite_trigger_sql, SQLITE_PUBLIC_TRIGGERS)],
+        postgresql=_pg_public_create(mentions),
+        sqlite=[
+            SQLITE_PUBLIC_TABLE,
+            *(f"CREATE TRIGGER IF NOT EXISTS {name}{body};" for name, body in triggers.items()),
+        ],
     )
     rebuild_public_article_index(connection)
+
+
+def _has_mentions(connection) -> bool:
+    return "archive_mention" in connection.introspection.table_names()
 
 
 def drop_public_article_index(connection) -> None:
@@ -563,7 +717,12 @@ def rebuild_public_article_index(connection) -> None:
     with connection.cursor() as cursor:
         if not _has_public_article_index(cursor, connection.vendor):
             return  # its migration has not run (yet)
-    _execute(connection, postgresql=PG_PUBLIC_ARTICLE_REBUILD, sqlite=SQLITE_PUBLIC_REBUILD)
+    mentions = _has_mentions(connection)
+    _execute(
+        connection,
+        postgresql=_pg_public_rebuild(mentions),
+        sqlite=_sqlite_public_rebuild(mentions),
+    )
 
 
 def sqlite_trigger_sql(name: str) -> str:
@@ -589,7 +748,11 @@ def missing_sqlite_triggers(cursor) -> list[str]:
     present = {row[0] for row in cursor.fetchall()}
     expected = list(SQLITE_TRIGGERS)
     if _has_public_article_index(cursor, "sqlite"):
-        expected += list(SQLITE_PUBLIC_TRIGGERS)
+        expected += [
+            name
+            for name in SQLITE_PUBLIC_TRIGGERS
+            if "mention" not in name or _has_mentions(cursor.db)
+        ]
     return [name for name in expected if name not in present]
 
 

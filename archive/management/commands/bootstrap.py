@@ -9,6 +9,7 @@ from django.db import transaction
 from django.test.utils import override_settings
 
 from archive.permissions import ensure_groups
+from archive.services import mentions_rescan_all
 
 SEED_FIXTURE = "archive"
 LOCAL_EDITOR = "editor"
@@ -34,6 +35,10 @@ class Command(BaseCommand):
             # its many-to-many sets would, so history is switched off for the load).
             with override_settings(SIMPLE_HISTORY_ENABLED=False):
                 call_command("loaddata", SEED_FIXTURE, verbosity=verbosity)
+            # Mentions are found, not curated: proposed afresh for the seeds (an editor's
+            # confirmations and rejections are kept).
+            proposed = mentions_rescan_all()
+            self.stdout.write(f"Mentions proposed: {proposed}.")
         groups = ensure_groups()
         self.stdout.write(f"Groups ready: {', '.join(sorted(groups))}.")
         if settings.DEBUG:
