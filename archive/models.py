@@ -26,6 +26,7 @@ from archive.querysets import (
     PersonQuerySet,
     TestimonyQuerySet,
 )
+from archive.text import check_anchor
 
 # Where undated articles sort: after every dated one, newest first (the API's cursor order).
 UNDATED = date(1, 1, 1)
@@ -527,8 +528,6 @@ class Testimony(models.Model):
         return self.speaker.name if self.speaker_id else self.speaker_description
 
     def clean(self) -> None:
-        from archive.services import check_anchor
-
         if self.article_id:
             check_anchor(body=self.article.body, start=self.start, end=self.end, exact=self.quote)
 
@@ -596,8 +595,6 @@ class Annotation(models.Model):
         return (str(self.uid),)
 
     def clean(self) -> None:
-        from archive.services import check_anchor
-
         if self.article_id:
             check_anchor(
                 body=self.article.body,

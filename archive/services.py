@@ -8,7 +8,6 @@ with a message an editor can act on.
 from __future__ import annotations
 
 import difflib
-import hashlib
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
@@ -31,53 +30,21 @@ from archive.models import (
     TestimonyStatus,
     Visibility,
 )
+from archive.text import (
+    CONTEXT_CHARS,
+    check_anchor,
+    normalise,
+    normalise_fields,
+    quote_context,
+    refuse_unstorable,
+    sha256_hex,
+)
 
-# How much context a TextQuoteSelector keeps on each side of the exact text.
-CONTEXT_CHARS = 32
-
-
-def sha256_hex(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def quote_context(*, body: str, start: int, end: int) -> tuple[str, str]:
-    """The prefix and suffix of a TextQuoteSelector for body[start:end]."""
-    return body[max(0, start - CONTEXT_CHARS) : start], body[end : end + CONTEXT_CHARS]
-
-
-def check_anchor(
-    *,
-    body: str,
-    start: int,
-    end: int,
-    exact: str,
-    prefix: str | None = None,
-    suffix: str | None = None,
-) -> None:
-    """Raise ValidationError unless body[start:end] is `exact` (and the context agrees)."""
-    if start is None or end is None:
-        raise ValidationError("Both start and end offsets are required.")
-    if not 0 <= start < end:
-        raise ValidationError(f"Offsets must satisfy 0 <= start < end (got {start}, {end}).")
-    if end > len(body):
-        raise ValidationError(
-            f"The passage ends at {end}, past the end of the body ({len(body)} characters)."
-        )
-    if body[start:end] != exact:
-        raise ValidationError(
-            f"The text at {start}–{end} is “{body[start:end][:80]}”, not the quoted “{exact[:80]}”."
-        )
-    if prefix and not body[:start].endswith(prefix):
-        raise ValidationError("The TextQuote prefix does not match the text before the passage.")
-    if suffix and not body[end:].startswith(suffix):
-        raise ValidationError("The TextQuote suffix does not match the text after the passage.")
+__all__ = ["CONTEXT_CHARS", "check_anchor", "quote_context", "sha256_hex"]
 
 
 def _reject_nul(**texts: str | None) -> None:
-    # PostgreSQL cannot store NUL in text, SQLite can: refuse it everywhere, with a message.
-    bad = sorted(name for name, text in texts.items() if text and "\x00" in text)
-    if bad:
-        raise ValidationError(dict.fromkeys(bad, "The text contains a NUL character."))
+    refuse_unstorable(**texts)
 
 
 def _check_editable(fields: dict, editable: frozenset[str]) -> None:
@@ -88,7 +55,7 @@ def _check_editable(fields: dict, editable: frozenset[str]) -> None:
 
 def _save_changes(instance, fields: dict):
     """Set the (already checked) fields, validate the whole object and save it."""
-    for name, value in fields.items():
+    for name, value in normalise_fields(fields).items():
         setattr(instance, name, value)
     instance.full_clean()
     instance.save()
@@ -127,6 +94,8 @@ def article_create(
 ) -> Article:
     """Create a draft article from a raw capture; a capture can be stored only once."""
     _require(by, "archive.add_article", "create articles")
+    # The raw capture is stored exactly as received; everything derived from it is normalised.
+    headline, body, fields = normalise(headline), normalise(body), normalise_fields(fields)
     _reject_nul(raw_text=raw_text, headline=headline, body=body, **_texts(fields))
     digest = sha256_hex(raw_text)
     if Article.objects.filter(raw_sha256=digest).exists():
@@ -178,6 +147,8 @@ def article_update(
         raise ValidationError({"raw_text": "The raw capture cannot be changed."})
     _check_editable(fields, EDITABLE_ARTICLE_FIELDS)
     _check_may_edit(article=article, by=by)
+    fields = normalise_fields(fields)
+    body = normalise(body) if body is not None else None
     _reject_nul(body=body, **_texts(fields))
     for name, value in fields.items():
         setattr(article, name, value)
@@ -367,7 +338,8 @@ def testimony_create(
 ) -> Testimony:
     """Record a testimony at body[start:end]; `quote`, when given, must equal that slice."""
     _require(by, "archive.add_testimony", "record testimonies")
-    quote = article.body[start:end] if quote is None else quote
+    quote = article.body[start:end] if quote is None else normalise(quote)
+    speaker_description, fields = normalise(speaker_description), normalise_fields(fields)
     _reject_nul(speaker_description=speaker_description, **_texts(fields))
     check_anchor(body=article.body, start=start, end=end, exact=quote)
     testimony = Testimony(
@@ -400,6 +372,7 @@ def testimony_update(
     *, testimony: Testimony, by: AbstractBaseUser | None = None, **fields
 ) -> Testimony:
     _require(by, "archive.change_testimony", "edit testimonies")
+    fields = normalise_fields(fields)
     _reject_nul(**_texts(fields))
     if {"start", "end", "quote"} & set(fields):
         start = fields.pop("start", testimony.start)
@@ -485,7 +458,10 @@ def annotation_create(
 ) -> Annotation:
     """Annotate body[start:end]; any selector given must agree with the text."""
     _require(by, "archive.add_annotation", "annotate articles")
-    exact = article.body[start:end] if exact is None else exact
+    exact = article.body[start:end] if exact is None else normalise(exact)
+    prefix = normalise(prefix) if prefix else prefix
+    suffix = normalise(suffix) if suffix else suffix
+    body, author_name = normalise(body), normalise(author_name)
     _reject_nul(body=body, author_name=author_name)
     check_anchor(body=article.body, start=start, end=end, exact=exact, prefix=prefix, suffix=suffix)
     own_prefix, own_suffix = quote_context(body=article.body, start=start, end=end)
@@ -558,7 +534,7 @@ def collection_item_add(
         position=(last or 0) + 1,
         article=article,
         testimony=testimony,
-        caption=caption,
+        caption=normalise(caption),
     )
     item.full_clean()
     item.save()
@@ -597,6 +573,7 @@ def collection_create(
     by: AbstractBaseUser | None = None,
 ) -> Collection:
     _require(by, "archive.add_collection", "create collections")
+    title, introduction, curator = normalise(title), normalise(introduction), normalise(curator)
     collection = Collection(
         title=title,
         slug=slug or _unique_slug(Collection, title),
@@ -645,7 +622,7 @@ def collection_item_update(
     _require(by, "archive.change_collection", "edit collections")
     if (article is None) == (testimony is None):
         raise ValidationError("A collection item points at exactly one article or one testimony.")
-    item.article, item.testimony, item.caption = article, testimony, caption
+    item.article, item.testimony, item.caption = article, testimony, normalise(caption)
     item.full_clean()
     item.save()
     return item
