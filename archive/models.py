@@ -15,8 +15,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
-from simple_history.models import HistoricalRecords
 
+from archive.history import ArchiveHistory
 from archive.querysets import (
     AnnotationQuerySet,
     ArticleQuerySet,
@@ -266,7 +266,7 @@ class Person(SlugNaturalKeyMixin, models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = PersonQuerySet.as_manager()
-    history = HistoricalRecords()
+    history = ArchiveHistory()
 
     class Meta:
         ordering = ("name",)
@@ -356,7 +356,7 @@ class Article(SlugNaturalKeyMixin, models.Model):
 
     objects = ArticleQuerySet.as_manager()
     # Tag and place changes are changes to the article: recorded too.
-    history = HistoricalRecords(excluded_fields=("raw_text",), m2m_fields=("tags", "places"))
+    history = ArchiveHistory(excluded_fields=("raw_text",), m2m_fields=("tags", "places"))
 
     class Meta:
         ordering = ("-published_on", "-id")
@@ -485,7 +485,7 @@ class Testimony(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = TestimonyQuerySet.as_manager()
-    history = HistoricalRecords(m2m_fields=("tags",))
+    history = ArchiveHistory(m2m_fields=("tags",))
 
     class Meta:
         ordering = ("article", "start")
@@ -576,7 +576,7 @@ class Annotation(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = AnnotationQuerySet.as_manager()
-    history = HistoricalRecords()
+    history = ArchiveHistory()
 
     class Meta:
         ordering = ("article", "start", "id")
@@ -617,7 +617,7 @@ class Collection(SlugNaturalKeyMixin, models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = CollectionQuerySet.as_manager()
-    history = HistoricalRecords()
+    history = ArchiveHistory()
 
     class Meta:
         ordering = ("-published_at", "title")
@@ -652,7 +652,7 @@ class CollectionItem(models.Model):
     caption = models.TextField(blank=True)
 
     objects = CollectionItemQuerySet.as_manager()
-    history = HistoricalRecords()
+    history = ArchiveHistory()
 
     class Meta:
         ordering = ("collection", "position")
@@ -674,3 +674,25 @@ class CollectionItem(models.Model):
         return (self.position, *self.collection.natural_key())
 
     natural_key.dependencies = ["archive.collection"]
+
+
+class SeedRow(models.Model):
+    """A row that `bootstrap` loaded from the seed archive, by its natural key in the seed.
+
+    The ledger makes a seed row load once in the archive's life: the next deploy neither
+    overwrites an editor's edit of it nor brings it back after an editor deleted it or renamed
+    its slug (its natural key).
+    """
+
+    model = models.CharField(max_length=100, help_text='Model label, e.g. "archive.article".')
+    natural_key = models.CharField(max_length=500, help_text="The seed's natural key, as JSON.")
+    loaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("model", "natural_key")
+        constraints = (
+            models.UniqueConstraint(fields=("model", "natural_key"), name="seedrow_unique_key"),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.model} {self.natural_key}"

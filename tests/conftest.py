@@ -9,7 +9,7 @@ from tests.factories import UserFactory
 
 @pytest.fixture
 def seed(db):
-    """The curated seed archive, loaded as `bootstrap` loads it."""
+    """The curated seed archive (loaddata: no ledger and no history, unlike `bootstrap`)."""
     call_command("loaddata", "archive", verbosity=0)
 
 
