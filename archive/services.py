@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from archive.history import one_record_per_action
 from archive.models import (
     Annotation,
     Article,
@@ -354,9 +355,10 @@ def testimony_create(
     )
     _validate_protection(testimony)
     testimony.full_clean()
-    testimony.save()
-    if tags:
-        testimony.tags.add(*tags)
+    with one_record_per_action():  # its tags are part of its first record
+        testimony.save()
+        if tags:
+            testimony.tags.add(*tags)
     return testimony
 
 

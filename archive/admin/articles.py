@@ -28,6 +28,7 @@ from archive.forms import (
     ArticleAdminForm,
     RecordTestimonyForm,
 )
+from archive.history import one_record_per_action
 from archive.models import (
     Annotation,
     Article,
@@ -503,7 +504,12 @@ class ArticleAdmin(FullTextSearchMixin, ArchiveAdminMixin, SimpleHistoryAdmin):
     @transaction.atomic
     def _record(self, request, article: Article, data: dict) -> tuple[Testimony, str]:
         """Record as a proposal, then confirm through the same service as the bulk action:
-        a protected speaker is confirmed only with the explicit tick."""
+        a protected speaker is confirmed only with the explicit tick. One editor action: one
+        history record, "added", holding the testimony as it ends up."""
+        with one_record_per_action():
+            return self._record_and_confirm(request, article, data)
+
+    def _record_and_confirm(self, request, article: Article, data: dict) -> tuple[Testimony, str]:
         testimony = services.testimony_create(
             article=article,
             start=data["start"],
