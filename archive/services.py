@@ -13,10 +13,11 @@ from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from archive.anchor_guard import open_reanchoring
 from archive.history import one_record_per_action
 from archive.models import (
     Annotation,
@@ -222,6 +223,9 @@ def article_check_body(*, article: Article, body: str) -> None:
 def _reanchor(*, article: Article, new_body: str) -> None:
     """Move every testimony and annotation to its passage in the new body, or refuse."""
     moved_testimonies, moved_annotations = _plan_reanchor(article=article, new_body=new_body)
+    # The database checks every anchor against the body (archive/anchor_guard.py); the spans
+    # move first and match the new body once it is saved, in this same transaction.
+    open_reanchoring(connections[article._state.db or DEFAULT_DB_ALIAS], article.pk)
     for testimony in moved_testimonies:
         testimony.save(update_fields=("start", "end", "updated_at"))
     for annotation in moved_annotations:
