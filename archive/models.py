@@ -237,9 +237,19 @@ class Tag(SlugNaturalKeyMixin, models.Model):
         return f"{self.parent.name} › {self.name}" if self.parent_id else self.name
 
     def clean(self) -> None:
-        # The thesaurus has two levels: a narrower term's parent must itself be a theme.
+        # The thesaurus has two levels: a narrower term's parent must itself be a theme, and a
+        # theme with narrower terms stays a theme (they would fall to a third level, out of the
+        # API's list). A database trigger (migration 0012_tag_two_levels) holds the same rule.
         if self.parent_id and self.parent.parent_id:
             raise ValidationError({"parent": "The vocabulary has two levels: pick a top theme."})
+        if self.parent_id and self.pk and (narrower := list(self.children.all()[:6])):
+            names = ", ".join(tag.name for tag in narrower[:5]) + ("…" if len(narrower) > 5 else "")
+            raise ValidationError(
+                {
+                    "parent": f"“{self.name}” is a theme with narrower terms ({names}): move "
+                    "them to another theme first, or keep it a top theme."
+                }
+            )
 
 
 class Person(SlugNaturalKeyMixin, models.Model):
