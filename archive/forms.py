@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 
 from archive import services
 from archive.models import Annotation, Article, CollectionItem, Tag, Testimony, Visibility
+from archive.text import check_anchor, sha256_hex
 
 
 class ArticleAdminForm(forms.ModelForm):
@@ -46,7 +47,7 @@ class ArticleAdminForm(forms.ModelForm):
     def clean_raw_text(self) -> str:
         raw_text = self.cleaned_data["raw_text"]
         if self.instance.pk is None and raw_text:
-            digest = services.sha256_hex(raw_text)
+            digest = sha256_hex(raw_text)
             if Article.objects.filter(raw_sha256=digest).exists():
                 raise ValidationError("This capture is already imported (same SHA-256).")
         return raw_text
@@ -139,7 +140,7 @@ class AnnotateForm(SelectionForm):
     def clean(self):
         cleaned = super().clean()
         if not self.errors:
-            services.check_anchor(
+            check_anchor(
                 body=self.article.body,
                 start=cleaned["start"],
                 end=cleaned["end"],
@@ -203,7 +204,7 @@ class RecordTestimonyForm(SelectionForm):
             return cleaned
         if not cleaned.get("speaker") and not cleaned.get("speaker_description", "").strip():
             raise ValidationError("Pick the speaker, or describe them when they are unnamed.")
-        services.check_anchor(
+        check_anchor(
             body=self.article.body,
             start=cleaned["start"],
             end=cleaned["end"],

@@ -33,7 +33,6 @@ from archive.models import (
     Visibility,
 )
 from archive.text import (
-    CONTEXT_CHARS,
     check_anchor,
     normalise,
     normalise_fields,
@@ -41,12 +40,6 @@ from archive.text import (
     refuse_unstorable,
     sha256_hex,
 )
-
-__all__ = ["CONTEXT_CHARS", "check_anchor", "quote_context", "sha256_hex"]
-
-
-def _reject_nul(**texts: str | None) -> None:
-    refuse_unstorable(**texts)
 
 
 def _check_editable(fields: dict, editable: frozenset[str]) -> None:
@@ -98,7 +91,7 @@ def article_create(
     _require(by, "archive.add_article", "create articles")
     # The raw capture is stored exactly as received; everything derived from it is normalised.
     headline, body, fields = normalise(headline), normalise(body), normalise_fields(fields)
-    _reject_nul(raw_text=raw_text, headline=headline, body=body, **_texts(fields))
+    refuse_unstorable(raw_text=raw_text, headline=headline, body=body, **_texts(fields))
     digest = sha256_hex(raw_text)
     if Article.objects.filter(raw_sha256=digest).exists():
         raise ValidationError(
@@ -151,7 +144,7 @@ def article_update(
     _check_may_edit(article=article, by=by)
     fields = normalise_fields(fields)
     body = normalise(body) if body is not None else None
-    _reject_nul(body=body, **_texts(fields))
+    refuse_unstorable(body=body, **_texts(fields))
     for name, value in fields.items():
         setattr(article, name, value)
     if body is not None and body != article.body:
@@ -345,7 +338,7 @@ def testimony_create(
     _require(by, "archive.add_testimony", "record testimonies")
     quote = article.body[start:end] if quote is None else normalise(quote)
     speaker_description, fields = normalise(speaker_description), normalise_fields(fields)
-    _reject_nul(speaker_description=speaker_description, **_texts(fields))
+    refuse_unstorable(speaker_description=speaker_description, **_texts(fields))
     check_anchor(body=article.body, start=start, end=end, exact=quote)
     testimony = Testimony(
         article=article,
@@ -379,7 +372,7 @@ def testimony_update(
 ) -> Testimony:
     _require(by, "archive.change_testimony", "edit testimonies")
     fields = normalise_fields(fields)
-    _reject_nul(**_texts(fields))
+    refuse_unstorable(**_texts(fields))
     if {"start", "end", "quote"} & set(fields):
         start = fields.pop("start", testimony.start)
         end = fields.pop("end", testimony.end)
@@ -468,7 +461,7 @@ def annotation_create(
     prefix = normalise(prefix) if prefix else prefix
     suffix = normalise(suffix) if suffix else suffix
     body, author_name = normalise(body), normalise(author_name)
-    _reject_nul(body=body, author_name=author_name)
+    refuse_unstorable(body=body, author_name=author_name)
     check_anchor(body=article.body, start=start, end=end, exact=exact, prefix=prefix, suffix=suffix)
     own_prefix, own_suffix = quote_context(body=article.body, start=start, end=end)
     annotation = Annotation(

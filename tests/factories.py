@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from archive import models
-from archive.services import sha256_hex
+from archive.text import sha256_hex
 
 
 class UserFactory(factory.django.DjangoModelFactory):
