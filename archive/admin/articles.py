@@ -51,6 +51,9 @@ class ArticleChildInline(admin.TabularInline):
     form = AnchoredInlineForm
     extra = 0
     show_change_link = True
+    # Collapsed: the annotation tool above shows them in the text; a long list of rows would
+    # make the page thousands of pixels long.
+    classes = ("collapse",)
 
     def has_add_permission(self, request, obj=None):
         # A new anchor needs a selection: the annotation tool above the form makes it.
