@@ -52,7 +52,7 @@ class ArchiveHistory(HistoricalRecords):
 
     def m2m_changed(self, instance, action, attr, pk_set, reverse, **kwargs):
         pending = _pending.get()
-        if pending is None or not _recording(instance):
+        if pending is None or reverse or not _recording(instance):
             return super().m2m_changed(instance, action, attr, pk_set, reverse, **kwargs)
         if action in ("post_add", "post_remove", "post_clear"):
             pending.setdefault((type(instance), instance.pk), [instance, "~", None])
