@@ -54,6 +54,10 @@ EXEMPT_PREFIXES = (
     # override row exists only inside a purge's transaction.
     "archive_tombstone",
     "archive_evidence_override",
+    # Bootstrap's ledger of seed rows loaded, and the anchor guard's re-anchoring window (SQLite):
+    # bookkeeping, never read by a response.
+    "archive_seedrow",
+    "archive_anchor_reanchoring",
     # Search indexes, derived from the tracked tables (and written by their triggers).
     "archive_article_fts",
     "archive_article_public_fts",

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from django.db import DEFAULT_DB_ALIAS
 
 from archive.models import Article
-from archive.services import sha256_hex
+from archive.text import sha256_hex
 
 # Rows fetched per round trip: a server-side cursor on PostgreSQL, chunked reads on SQLite.
 CHUNK_SIZE = 500

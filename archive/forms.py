@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 
 from archive import services
 from archive.models import Annotation, Article, CollectionItem, Tag, Testimony, Visibility
+from archive.text import check_anchor, sha256_hex
 
 
 class VersionedForm(forms.ModelForm):
@@ -72,7 +73,7 @@ class ArticleAdminForm(VersionedForm):
     def clean_raw_text(self) -> str:
         raw_text = self.cleaned_data["raw_text"]
         if self.instance.pk is None and raw_text:
-            duplicate = services.duplicate_capture_message(services.sha256_hex(raw_text))
+            duplicate = services.duplicate_capture_message(sha256_hex(raw_text))
             if duplicate:
                 raise ValidationError(duplicate)
         return raw_text
@@ -189,7 +190,7 @@ class AnnotateForm(SelectionForm):
     def clean(self):
         cleaned = super().clean()
         if not self.errors:
-            services.check_anchor(
+            check_anchor(
                 body=self.article.body,
                 start=cleaned["start"],
                 end=cleaned["end"],
@@ -253,7 +254,7 @@ class RecordTestimonyForm(SelectionForm):
             return cleaned
         if not cleaned.get("speaker") and not cleaned.get("speaker_description", "").strip():
             raise ValidationError("Pick the speaker, or describe them when they are unnamed.")
-        services.check_anchor(
+        check_anchor(
             body=self.article.body,
             start=cleaned["start"],
             end=cleaned["end"],

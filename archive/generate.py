@@ -56,7 +56,7 @@ from archive.models import (
     Visibility,
 )
 from archive.selectors import bump_generation
-from archive.services import quote_context
+from archive.text import quote_context
 
 DISPATCHES_DIR = Path(settings.BASE_DIR) / "fixtures" / "dispatches"
 

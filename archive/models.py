@@ -15,8 +15,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
-from simple_history.models import HistoricalRecords
 
+from archive.history import ArchiveHistory
 from archive.querysets import (
     AnnotationQuerySet,
     ArticleQuerySet,
@@ -27,6 +27,7 @@ from archive.querysets import (
     PersonQuerySet,
     TestimonyQuerySet,
 )
+from archive.text import check_anchor
 
 # Where undated articles sort: after every dated one, newest first (the API's cursor order).
 UNDATED = date(1, 1, 1)
@@ -239,9 +240,19 @@ class Tag(SlugNaturalKeyMixin, models.Model):
         return f"{self.parent.name} › {self.name}" if self.parent_id else self.name
 
     def clean(self) -> None:
-        # The thesaurus has two levels: a narrower term's parent must itself be a theme.
+        # The thesaurus has two levels: a narrower term's parent must itself be a theme, and a
+        # theme with narrower terms stays a theme (they would fall to a third level, out of the
+        # API's list). A database trigger (migration 0014_tag_two_levels) holds the same rule.
         if self.parent_id and self.parent.parent_id:
             raise ValidationError({"parent": "The vocabulary has two levels: pick a top theme."})
+        if self.parent_id and self.pk and (narrower := list(self.children.all()[:6])):
+            names = ", ".join(tag.name for tag in narrower[:5]) + ("…" if len(narrower) > 5 else "")
+            raise ValidationError(
+                {
+                    "parent": f"“{self.name}” is a theme with narrower terms ({names}): move "
+                    "them to another theme first, or keep it a top theme."
+                }
+            )
 
 
 class Person(SlugNaturalKeyMixin, models.Model):
@@ -271,7 +282,7 @@ class Person(SlugNaturalKeyMixin, models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = PersonQuerySet.as_manager()
-    history = HistoricalRecords()
+    history = ArchiveHistory()
 
     class Meta:
         ordering = ("name",)
@@ -334,7 +345,7 @@ class ConsentRecord(models.Model):
     )
     recorded_at = models.DateTimeField()
 
-    history = HistoricalRecords()
+    history = ArchiveHistory()
 
     class Meta:
         ordering = ("-recorded_at", "-pk")
@@ -438,7 +449,7 @@ class Article(SlugNaturalKeyMixin, models.Model):
 
     objects = ArticleQuerySet.as_manager()
     # Tag and place changes are changes to the article: recorded too.
-    history = HistoricalRecords(excluded_fields=("raw_text",), m2m_fields=("tags", "places"))
+    history = ArchiveHistory(excluded_fields=("raw_text",), m2m_fields=("tags", "places"))
 
     class Meta:
         ordering = ("-published_on", "-id")
@@ -518,7 +529,7 @@ class Tombstone(models.Model):
     purged_by_name = models.CharField(max_length=200, blank=True)
     purge_reason = models.TextField(blank=True, help_text="The court order, by reference.")
 
-    history = HistoricalRecords()
+    history = ArchiveHistory()
 
     class Meta:
         ordering = ("-taken_down_at",)
@@ -625,7 +636,7 @@ class Testimony(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = TestimonyQuerySet.as_manager()
-    history = HistoricalRecords(m2m_fields=("tags",))
+    history = ArchiveHistory(m2m_fields=("tags",))
 
     class Meta:
         ordering = ("article", "start")
@@ -668,8 +679,6 @@ class Testimony(models.Model):
         return self.speaker.name if self.speaker_id else self.speaker_description
 
     def clean(self) -> None:
-        from archive.services import check_anchor
-
         if self.article_id:
             check_anchor(body=self.article.body, start=self.start, end=self.end, exact=self.quote)
 
@@ -721,7 +730,7 @@ class Annotation(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = AnnotationQuerySet.as_manager()
-    history = HistoricalRecords()
+    history = ArchiveHistory()
 
     class Meta:
         ordering = ("article", "start", "id")
@@ -740,8 +749,6 @@ class Annotation(models.Model):
         return (str(self.uid),)
 
     def clean(self) -> None:
-        from archive.services import check_anchor
-
         if self.article_id:
             check_anchor(
                 body=self.article.body,
@@ -767,7 +774,7 @@ class Collection(SlugNaturalKeyMixin, models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = CollectionQuerySet.as_manager()
-    history = HistoricalRecords()
+    history = ArchiveHistory()
 
     class Meta:
         ordering = ("-published_at", "title")
@@ -802,7 +809,7 @@ class CollectionItem(models.Model):
     caption = models.TextField(blank=True)
 
     objects = CollectionItemQuerySet.as_manager()
-    history = HistoricalRecords()
+    history = ArchiveHistory()
 
     class Meta:
         ordering = ("collection", "position")
@@ -969,7 +976,7 @@ class Mention(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = MentionQuerySet.as_manager()
-    history = HistoricalRecords()
+    history = ArchiveHistory()
 
     class Meta:
         ordering = ("article", "start", "person")
@@ -989,7 +996,27 @@ class Mention(models.Model):
         return f"{self.exact} → {self.person.name} ({self.status})"
 
     def clean(self) -> None:
-        from archive.services import check_anchor
-
         if self.article_id:
             check_anchor(body=self.article.body, start=self.start, end=self.end, exact=self.exact)
+
+
+class SeedRow(models.Model):
+    """A row that `bootstrap` loaded from the seed archive, by its natural key in the seed.
+
+    The ledger makes a seed row load once in the archive's life: the next deploy neither
+    overwrites an editor's edit of it nor brings it back after an editor deleted it or renamed
+    its slug (its natural key).
+    """
+
+    model = models.CharField(max_length=100, help_text='Model label, e.g. "archive.article".')
+    natural_key = models.CharField(max_length=500, help_text="The seed's natural key, as JSON.")
+    loaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("model", "natural_key")
+        constraints = (
+            models.UniqueConstraint(fields=("model", "natural_key"), name="seedrow_unique_key"),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.model} {self.natural_key}"

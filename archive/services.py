@@ -8,18 +8,19 @@ with a message an editor can act on.
 from __future__ import annotations
 
 import difflib
-import hashlib
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
 from django.db.models import F, Model, Q
 from django.utils import timezone
 from django.utils.text import slugify
 
 from archive import names
+from archive.anchor_guard import open_reanchoring
+from archive.history import one_record_per_action
 from archive.models import (
     Annotation,
     Article,
@@ -40,53 +41,14 @@ from archive.models import (
     Visibility,
 )
 from archive.permissions import VIEW_PROTECTED_IDENTITY
-
-# How much context a TextQuoteSelector keeps on each side of the exact text.
-CONTEXT_CHARS = 32
-
-
-def sha256_hex(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def quote_context(*, body: str, start: int, end: int) -> tuple[str, str]:
-    """The prefix and suffix of a TextQuoteSelector for body[start:end]."""
-    return body[max(0, start - CONTEXT_CHARS) : start], body[end : end + CONTEXT_CHARS]
-
-
-def check_anchor(
-    *,
-    body: str,
-    start: int,
-    end: int,
-    exact: str,
-    prefix: str | None = None,
-    suffix: str | None = None,
-) -> None:
-    """Raise ValidationError unless body[start:end] is `exact` (and the context agrees)."""
-    if start is None or end is None:
-        raise ValidationError("Both start and end offsets are required.")
-    if not 0 <= start < end:
-        raise ValidationError(f"Offsets must satisfy 0 <= start < end (got {start}, {end}).")
-    if end > len(body):
-        raise ValidationError(
-            f"The passage ends at {end}, past the end of the body ({len(body)} characters)."
-        )
-    if body[start:end] != exact:
-        raise ValidationError(
-            f"The text at {start}–{end} is “{body[start:end][:80]}”, not the quoted “{exact[:80]}”."
-        )
-    if prefix and not body[:start].endswith(prefix):
-        raise ValidationError("The TextQuote prefix does not match the text before the passage.")
-    if suffix and not body[end:].startswith(suffix):
-        raise ValidationError("The TextQuote suffix does not match the text after the passage.")
-
-
-def _reject_nul(**texts: str | None) -> None:
-    # PostgreSQL cannot store NUL in text, SQLite can: refuse it everywhere, with a message.
-    bad = sorted(name for name, text in texts.items() if text and "\x00" in text)
-    if bad:
-        raise ValidationError(dict.fromkeys(bad, "The text contains a NUL character."))
+from archive.text import (
+    check_anchor,
+    normalise,
+    normalise_fields,
+    quote_context,
+    refuse_unstorable,
+    sha256_hex,
+)
 
 
 def _check_editable(fields: dict, editable: frozenset[str]) -> None:
@@ -97,7 +59,7 @@ def _check_editable(fields: dict, editable: frozenset[str]) -> None:
 
 def _save_changes(instance, fields: dict, *, expected_version: int | None = None):
     """Set the (already checked) fields, validate the whole object and save it."""
-    for name, value in fields.items():
+    for name, value in normalise_fields(fields).items():
         setattr(instance, name, value)
     instance.full_clean()
     if not instance._state.adding and _is_versioned(instance):
@@ -260,7 +222,9 @@ def article_create(
     Without a `slug`, one is derived from `slug_source` (default: the headline).
     """
     _require(by, "archive.add_article", "create articles")
-    _reject_nul(raw_text=raw_text, headline=headline, body=body, **_texts(fields))
+    # The raw capture is stored exactly as received; everything derived from it is normalised.
+    headline, body, fields = normalise(headline), normalise(body), normalise_fields(fields)
+    refuse_unstorable(raw_text=raw_text, headline=headline, body=body, **_texts(fields))
     digest = sha256_hex(raw_text)
     duplicate = duplicate_capture_message(digest)
     if duplicate:
@@ -345,7 +309,9 @@ def article_update(
         raise ValidationError({"raw_text": "The raw capture cannot be changed."})
     _check_editable(fields, EDITABLE_ARTICLE_FIELDS)
     _check_may_edit(article=article, by=by)
-    _reject_nul(body=body, **_texts(fields))
+    fields = normalise_fields(fields)
+    body = normalise(body) if body is not None else None
+    refuse_unstorable(body=body, **_texts(fields))
     for name, value in fields.items():
         setattr(article, name, value)
     rescan = body is not None and body != article.body
@@ -425,6 +391,9 @@ def _reanchor(*, article: Article, new_body: str) -> None:
     moved_testimonies, moved_annotations, moved_mentions, lost_mentions = _plan_reanchor(
         article=article, new_body=new_body
     )
+    # The database checks every anchor against the body (archive/anchor_guard.py); the spans
+    # move first and match the new body once it is saved, in this same transaction.
+    open_reanchoring(connections[article._state.db or DEFAULT_DB_ALIAS], article.pk)
     for testimony in moved_testimonies:
         claim_version(testimony)
         testimony.save(update_fields=("start", "end", "version", "updated_at"))
@@ -563,7 +532,7 @@ def _reason(reason: str, *, what: str) -> str:
                 "the history)."
             }
         )
-    _reject_nul(reason=reason)
+    refuse_unstorable(reason=reason)
     return reason
 
 
@@ -605,7 +574,7 @@ def article_take_down(
     reason = " ".join((reason or "").split())
     if not reason:
         raise ValidationError({"reason": "Say why the article is taken down."})
-    _reject_nul(reason=reason)
+    refuse_unstorable(reason=reason)
     if Tombstone.objects.filter(article=article).exists():
         raise ValidationError(f"“{article}” is already taken down.")
     claim_version(article)
@@ -643,7 +612,7 @@ def article_purge_capture(*, article: Article, by: AbstractBaseUser, reason: str
     reason = " ".join((reason or "").split())
     if not reason:
         raise ValidationError({"reason": "Name the court order."})
-    _reject_nul(reason=reason)
+    refuse_unstorable(reason=reason)
     tombstone = Tombstone.objects.select_for_update().filter(article=article).first()
     if tombstone is None:
         raise ValidationError("Take the article down first: a purge keeps its tombstone.")
@@ -655,6 +624,7 @@ def article_purge_capture(*, article: Article, by: AbstractBaseUser, reason: str
     # Deleted, not re-anchored: they quote the text being purged.
     article.annotations.all().delete()
     article.testimonies.all().delete()
+    article.mentions.all().delete()
     with evidence_override(reason=reason):
         Article.objects.filter(pk=article.pk).update(
             raw_text="", body="", standfirst="", version=F("version") + 1
@@ -667,6 +637,7 @@ def article_purge_capture(*, article: Article, by: AbstractBaseUser, reason: str
     Annotation.history.model.objects.filter(article_id=article.pk).update(
         exact="", prefix="", suffix=""
     )
+    Mention.history.model.objects.filter(article_id=article.pk).update(exact="")
     tombstone.purged_at = timezone.now()
     tombstone.purged_by = by
     tombstone.purged_by_name = _actor_name(by)
@@ -708,8 +679,9 @@ def testimony_create(
     """Record a testimony at body[start:end]; `quote`, when given, must equal that slice."""
     _require(by, "archive.add_testimony", "record testimonies")
     _check_may_edit(article=article, by=by)
-    quote = article.body[start:end] if quote is None else quote
-    _reject_nul(speaker_description=speaker_description, **_texts(fields))
+    quote = article.body[start:end] if quote is None else normalise(quote)
+    speaker_description, fields = normalise(speaker_description), normalise_fields(fields)
+    refuse_unstorable(speaker_description=speaker_description, **_texts(fields))
     check_anchor(body=article.body, start=start, end=end, exact=quote)
     testimony = Testimony(
         article=article,
@@ -723,9 +695,10 @@ def testimony_create(
     )
     _validate_protection(testimony)
     testimony.full_clean()
-    testimony.save()
-    if tags:
-        testimony.tags.add(*tags)
+    with one_record_per_action():  # its tags are part of its first record
+        testimony.save()
+        if tags:
+            testimony.tags.add(*tags)
     return testimony
 
 
@@ -746,7 +719,8 @@ def testimony_update(
 ) -> Testimony:
     _require(by, "archive.change_testimony", "edit testimonies")
     _check_may_edit(article=testimony.article, by=by)
-    _reject_nul(**_texts(fields))
+    fields = normalise_fields(fields)
+    refuse_unstorable(**_texts(fields))
     if {"start", "end", "quote"} & set(fields):
         start = fields.pop("start", testimony.start)
         end = fields.pop("end", testimony.end)
@@ -836,7 +810,7 @@ def person_update(
     _check_editable(fields, EDITABLE_PERSON_FIELDS)
     if {"protection_level", "protection_reason"} & set(fields):
         _require(by, "archive.confirm_testimony", "decide on a person's protection")
-    _reject_nul(**_texts(fields))
+    refuse_unstorable(**_texts(fields))
     old_name = Person.objects.filter(pk=person.pk).values_list("name", flat=True).get()
     person = _save_changes(person, fields, expected_version=expected_version)
     # A rename keeps the old spelling as a variant, so every text that still spells it the old
@@ -891,8 +865,11 @@ def annotation_create(
     """Annotate body[start:end]; any selector given must agree with the text."""
     _require(by, "archive.add_annotation", "annotate articles")
     _check_may_edit(article=article, by=by)
-    exact = article.body[start:end] if exact is None else exact
-    _reject_nul(body=body, author_name=author_name)
+    exact = article.body[start:end] if exact is None else normalise(exact)
+    prefix = normalise(prefix) if prefix else prefix
+    suffix = normalise(suffix) if suffix else suffix
+    body, author_name = normalise(body), normalise(author_name)
+    refuse_unstorable(body=body, author_name=author_name)
     if is_public:
         check_no_protected_names(body=body)
     check_anchor(body=article.body, start=start, end=end, exact=exact, prefix=prefix, suffix=suffix)
@@ -977,7 +954,7 @@ def collection_item_add(
         position=(last or 0) + 1,
         article=article,
         testimony=testimony,
-        caption=caption,
+        caption=normalise(caption),
     )
     item.full_clean()
     item.save()
@@ -1018,6 +995,7 @@ def collection_create(
     by: AbstractBaseUser | None = None,
 ) -> Collection:
     _require(by, "archive.add_collection", "create collections")
+    title, introduction, curator = normalise(title), normalise(introduction), normalise(curator)
     check_no_protected_names(title=title, introduction=introduction)
     collection = Collection(
         title=title,
@@ -1072,6 +1050,7 @@ def collection_item_update(
     _require(by, "archive.change_collection", "edit collections")
     if (article is None) == (testimony is None):
         raise ValidationError("A collection item points at exactly one article or one testimony.")
+    caption = normalise(caption)
     check_no_protected_names(caption=caption)
     item.article, item.testimony, item.caption = article, testimony, caption
     item.full_clean()
@@ -1104,7 +1083,7 @@ def person_set_protection(
     _require(by, "archive.confirm_testimony", "decide on protection")
     if level not in ProtectionLevel.values:
         raise ValidationError({"protection_level": f"Unknown protection level {level!r}."})
-    _reject_nul(protection_reason=reason)
+    refuse_unstorable(protection_reason=reason)
     return _save_changes(person, {"protection_level": level, "protection_reason": reason})
 
 
@@ -1133,7 +1112,7 @@ def person_record_consent(
     if unknown:
         known = ", ".join(ConsentRecord.SCOPE_FIELDS)
         raise ValidationError({"scope": f"Unknown scope {sorted(unknown)}; choose from {known}."})
-    _reject_nul(risk_note=risk_note)
+    refuse_unstorable(risk_note=risk_note)
     record = ConsentRecord(
         person=person,
         status=status,
@@ -1345,7 +1324,7 @@ def person_create(*, name: str, by: AbstractBaseUser | None = None, **fields) ->
     _check_editable(fields, EDITABLE_PERSON_FIELDS)
     if PROTECTION_FIELDS & set(fields):
         _require(by, "archive.confirm_testimony", "decide on protection")
-    _reject_nul(name=name, **_texts(fields))
+    refuse_unstorable(name=name, **_texts(fields))
     fields.setdefault("slug", _unique_slug(Person, name))
     person = _save_changes(Person(), {"name": name, **fields})
     mentions_rescan_person(person=person)
@@ -1373,7 +1352,7 @@ def person_name_add(
     *, person: Person, name: str, note: str = "", by: AbstractBaseUser | None = None
 ) -> PersonName:
     _require(by, "archive.add_personname", "add name variants")
-    _reject_nul(name=name, note=note)
+    refuse_unstorable(name=name, note=note)
     variant = _save_changes(PersonName(person=person), {"name": name, "note": note})
     mentions_rescan_person(person=person)
     return variant

@@ -43,7 +43,7 @@ def _evidence_guard_and_flush():
 
 @pytest.fixture
 def seed(db):
-    """The curated seed archive, loaded as `bootstrap` loads it."""
+    """The curated seed archive (loaddata: no ledger and no history, unlike `bootstrap`)."""
     call_command("loaddata", "archive", verbosity=0)
 
 

@@ -7,7 +7,7 @@ from django.contrib.auth.models import Permission
 from django.utils import timezone
 
 from archive import models
-from archive.services import sha256_hex
+from archive.text import sha256_hex
 
 
 class UserFactory(factory.django.DjangoModelFactory):

@@ -215,7 +215,7 @@ def test_posting_a_raw_capture_to_the_change_form_does_not_change_it(editor_clie
 
 
 def test_adding_an_article_keeps_the_capture_and_computes_its_hash(editor_client):
-    from archive.services import sha256_hex
+    from archive.text import sha256_hex
 
     raw = "CAPTURE\n\nBakhmut, 3 June. Text."
     response = editor_client.post(

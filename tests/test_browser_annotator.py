@@ -212,3 +212,38 @@ def test_an_editor_reorders_a_collection_by_dragging_its_items(page, live_server
         .values_list("pk", flat=True)
     )
     assert saved == [third.pk, first.pk, second.pk]
+
+
+# Passages quotes often are: the start of a paragraph, its end, and a run across a paragraph
+# break. Their TextQuote context (or the passage itself) holds "\n\n", which the browser posts
+# as CRLF from the tool's hidden inputs; the boundary turns it back into the body's LF.
+EDGE_PASSAGES = {
+    "start of a paragraph": "“We will stay until the end,”",
+    "end of a paragraph": "said Mykola, 72, a retired miner.",
+    "across two paragraphs": "the 𝔴ater tower burned.\n\n“We will stay",
+}
+
+
+@pytest.mark.parametrize("where", EDGE_PASSAGES)
+def test_annotate_works_at_paragraph_edges_and_across_paragraphs(page, live_server, where):
+    passage = EDGE_PASSAGES[where]
+    article = factories.ArticleFactory(body=ASTRAL_BODY, status=Status.DRAFT, published_at=None)
+    open_article(page, live_server, article)
+    annotation = annotate(page, live_server, article, passage, f"Checked: {where}.")
+    assert ASTRAL_BODY[annotation.start : annotation.end] == annotation.exact == passage
+    assert (annotation.prefix, annotation.suffix) == (
+        ASTRAL_BODY[max(0, annotation.start - 32) : annotation.start],
+        ASTRAL_BODY[annotation.end : annotation.end + 32],
+    )
+    assert page.locator("#annotator mark.anchor.annotation").count() >= 1
+
+
+@pytest.mark.parametrize("where", EDGE_PASSAGES)
+def test_record_testimony_works_at_paragraph_edges_and_across_paragraphs(page, live_server, where):
+    passage = EDGE_PASSAGES[where]
+    article = factories.ArticleFactory(body=ASTRAL_BODY, status=Status.DRAFT, published_at=None)
+    open_article(page, live_server, article)
+    testimony = record_testimony(page, live_server, article, passage, f"speaker ({where})")
+    assert ASTRAL_BODY[testimony.start : testimony.end] == testimony.quote == passage
+    assert testimony.history.count() == 1
+    assert page.locator("#annotator mark.anchor.testimony").count() >= 1

@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from archive.fixity import verify_fixity
-from archive.services import sha256_hex
+from archive.text import sha256_hex
 from tests.factories import ArticleFactory
 
 immutable = importlib.import_module("archive.migrations.0002_raw_capture_immutable")

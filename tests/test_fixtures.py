@@ -21,7 +21,7 @@ from archive.models import (
     Testimony,
     Visibility,
 )
-from archive.services import check_anchor, sha256_hex
+from archive.text import check_anchor, sha256_hex
 
 DISPATCHES = Path(__file__).resolve().parent.parent / "fixtures" / "dispatches"
 

@@ -25,7 +25,7 @@ from archive.models import (
     Testimony,
     Visibility,
 )
-from archive.services import check_anchor
+from archive.text import check_anchor
 from tests.factories import TagFactory
 
 pytestmark = pytest.mark.django_db

@@ -7,11 +7,12 @@ import re
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from archive import services
+from archive.anchor_guard import open_reanchoring
 from archive.evidence import evidence_override
 from archive.models import Article, Person, Place, Status, Testimony, Visibility
 from archive.querysets import TestimonyQuerySet
@@ -634,8 +635,11 @@ def test_an_edited_body_is_read_again_for_the_public_copy(db, anonymous):
     # The passage moves; the words outside it change.
     body = "Drones at dawn. “Zyrkonia is where my son hides,” she said. Shelling."
     start = body.index("Zyrkonia")
-    Article.objects.filter(pk=article.pk).update(body=body)
-    Testimony.objects.filter(pk=testimony.pk).update(start=start, end=start + 31)
+    # In the order the anchor guard allows (archive/anchor_guard.py): spans, then the body.
+    with transaction.atomic():
+        open_reanchoring(connection, article.pk)
+        Testimony.objects.filter(pk=testimony.pk).update(start=start, end=start + 31)
+        Article.objects.filter(pk=article.pk).update(body=body)
 
     assert _slugs(anonymous, "drones") == ["hidden"]
     assert _slugs(anonymous, "mayor") == []

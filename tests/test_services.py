@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from archive import services
 from archive.models import Annotation, Status, Visibility
+from archive.text import sha256_hex
 from tests.factories import (
     ArticleFactory,
     CollectionFactory,
@@ -33,7 +34,7 @@ def make_article(body: str = BODY, **kwargs):
 def test_creating_an_article_stores_the_capture_and_its_hash():
     article = make_article()
     assert article.raw_text == "RAW\n" + BODY
-    assert article.raw_sha256 == services.sha256_hex(article.raw_text)
+    assert article.raw_sha256 == sha256_hex(article.raw_text)
     assert article.status == Status.DRAFT
     assert article.slug == "those-who-stay"
 

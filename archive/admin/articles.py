@@ -34,6 +34,7 @@ from archive.forms import (
     ArticleAdminForm,
     RecordTestimonyForm,
 )
+from archive.history import one_record_per_action
 from archive.models import (
     Annotation,
     Article,
@@ -86,6 +87,9 @@ class ArticleChildInline(admin.TabularInline):
     form = AnchoredInlineForm
     extra = 0
     show_change_link = True
+    # Collapsed: the annotation tool above shows them in the text; a long list of rows would
+    # make the page thousands of pixels long.
+    classes = ("collapse",)
 
     def has_add_permission(self, request, obj=None):
         # A new anchor needs a selection: the annotation tool above the form makes it.
@@ -728,7 +732,12 @@ class ArticleAdmin(CheckboxLabelMixin, FullTextSearchMixin, ArchiveAdminMixin, S
     @transaction.atomic
     def _record(self, request, article: Article, data: dict) -> tuple[Testimony, str]:
         """Record as a proposal, then confirm through the same service as the bulk action:
-        a protected speaker is confirmed only with the explicit tick."""
+        a protected speaker is confirmed only with the explicit tick. One editor action: one
+        history record, "added", holding the testimony as it ends up."""
+        with one_record_per_action():
+            return self._record_and_confirm(request, article, data)
+
+    def _record_and_confirm(self, request, article: Article, data: dict) -> tuple[Testimony, str]:
         testimony = services.testimony_create(
             article=article,
             start=data["start"],

@@ -10,14 +10,16 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.filters import ChoicesFieldListFilter, RelatedFieldListFilter
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import connections
+from django.db import connections, transaction
 from django.db.models import BooleanField, ExpressionWrapper, Q
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.utils.html import format_html
 from django.utils.text import capfirst
 
+from archive.history import one_record_per_action
 from archive.models import Person, Place, Tag
 from archive.permissions import can_see_protected_identities
 from archive.querysets import with_words
@@ -99,9 +101,15 @@ class ArchiveAdminMixin:
     show_facets = admin.ShowFacets.NEVER
     list_per_page = 50
 
+    # simple_history's list, saying nothing (not "None") where a record has no change reason.
+    object_history_list_template = "admin/archive/object_history_list.html"
+
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
+            # One save of the form is one editor action: one history record per object, not one
+            # for its fields and another for its tags.
+            with transaction.atomic(using=self.model._default_manager.db), one_record_per_action():
+                return super().changeform_view(request, object_id, form_url, extra_context)
         except ServiceRefused as refused:
             # The atomic block of changeform_view has rolled everything back: nothing is
             # half-written. Say why, and return to the form.
@@ -109,7 +117,13 @@ class ArchiveAdminMixin:
                 messages.error(request, f"Not saved: {text}")
             return HttpResponseRedirect(request.get_full_path())
 
+    def history_view(self, request, object_id, extra_context=None):
+        _check_key(self.model, object_id)
+        return super().history_view(request, object_id, extra_context)
+
     def history_form_view(self, request, object_id, version_id, extra_context=None):
+        _check_key(self.model, object_id)
+        _check_key(self.model.history.model, version_id)
         # django-simple-history lets anyone who may *view* history post a revert; a revert is
         # an edit, so it needs the change permission on the object as it stands.
         if request.method == "POST":
@@ -119,7 +133,8 @@ class ArchiveAdminMixin:
         # Read by get_form: the revert form starts from this version's links as well.
         request.archive_history_version = version_id
         try:
-            return super().history_form_view(request, object_id, version_id, extra_context)
+            with transaction.atomic(using=self.model._default_manager.db), one_record_per_action():
+                return super().history_form_view(request, object_id, version_id, extra_context)
         except ServiceRefused as refused:
             for text in error_messages(refused.error):
                 messages.error(request, f"Not reverted: {text}")
@@ -131,6 +146,18 @@ class ArchiveAdminMixin:
         if version_id is None or obj is None:
             return form_class
         return _with_version_links(form_class, obj, version_id)
+
+
+def _check_key(model, value: str) -> None:
+    """Raise Http404 unless `value` (from a URL) is a possible primary key of `model`.
+
+    A mistyped URL such as .../4/change/history/ reaches the history views with an object id
+    of "4/change", which the database lookup would turn into a ValueError (a 500).
+    """
+    try:
+        model._meta.pk.to_python(unquote(value))
+    except (ValidationError, ValueError, TypeError):
+        raise Http404(f"No {model._meta.verbose_name} with the key “{value}”.") from None
 
 
 def _with_version_links(form_class, obj, version_id):

@@ -12,7 +12,7 @@
 (function () {
   "use strict";
 
-  // As services.CONTEXT_CHARS: the TextQuote prefix/suffix length.
+  // As archive/text.py CONTEXT_CHARS: the TextQuote prefix/suffix length.
   const CONTEXT_CHARS = 32;
 
   function codePoints(text) {

@@ -167,7 +167,7 @@ def unguard_evidence(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("archive", "0011_testimony_withheld_speaker_index"),
+        ("archive", "0014_tag_two_levels"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -42,7 +42,7 @@ def uninstall_change_counter(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("archive", "0014_mention"),
+        ("archive", "0016_mention"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

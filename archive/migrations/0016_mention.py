@@ -40,7 +40,7 @@ def public_copy_without_mentions(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('archive', '0013_versions_and_evidence'),
+        ('archive', '0015_versions_and_evidence'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('archive', '0015_protected_identity_consent_changes'),
+        ('archive', '0017_protected_identity_consent_changes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
