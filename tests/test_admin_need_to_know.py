@@ -348,3 +348,36 @@ def test_testimony_pages_mask_a_headline_naming_someone_protected(
     client.force_login(editor)
     for url in urls:
         assert "Hiddenadminxq stays" in client.get(url).content.decode(), url
+
+
+def test_mentions_of_a_protected_person_stay_out_of_a_contributors_admin(
+    client, contributor, editor, people
+):
+    from archive import services
+
+    article = factories.ArticleFactory(
+        slug="admin-ntk-mention", body="Hiddenadminxq Secretperson stayed in the village."
+    )
+    services.mentions_rescan(article=article)
+    mention = article.mentions.get(person=people["protected"], start=0)
+    changelist = reverse("admin:archive_mention_changelist")
+    change = reverse("admin:archive_mention_change", args=(mention.pk,))
+    tool = reverse("admin:archive_article_change", args=(article.pk,))
+
+    client.force_login(contributor)
+    for url in (changelist, changelist + "?q=Secretperson"):
+        response = client.get(url)
+        assert response.status_code == 200
+        # The search box shows back what was typed: only the results count.
+        text = response.content.decode().replace('value="Secretperson"', "")
+        text = text.replace("q=Secretperson", "")
+        assert "Secretperson" not in text and "Hiddenadminxq" not in text, url
+    # Not a page they may open: the admin answers as for any object they cannot see.
+    assert client.get(change).status_code in (302, 404)
+    text = client.get(tool).content.decode()
+    assert "Hiddenadminxq" not in text and "Secretperson" not in text
+
+    client.force_login(editor)
+    assert "Secretperson" in client.get(changelist).content.decode()
+    assert client.get(change).status_code == 200
+    assert "Mention \\u2014 Hiddenadminxq Secretperson" in client.get(tool).content.decode()

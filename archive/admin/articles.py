@@ -25,6 +25,7 @@ from archive.admin.base import (
     identity_withheld_column,
     mask_action_checkboxes,
     run_bulk,
+    withheld_person_q,
     withholds_identities,
 )
 from archive.forms import (
@@ -629,7 +630,12 @@ class ArticleAdmin(CheckboxLabelMixin, FullTextSearchMixin, ArchiveAdminMixin, S
                     "url": reverse("admin:archive_annotation_change", args=(annotation.pk,)),
                 }
             )
-        for mention in article.mentions.select_related("person"):
+        mentions = article.mentions.select_related("person")
+        if withhold:
+            # Who a withheld person is stays out of the tool for this reader: no highlight, no
+            # title naming them, no link to a page they may not open.
+            mentions = mentions.exclude(withheld_person_q("person__"))
+        for mention in mentions:
             # Their own colour per decision: an editor sees at once what is still to confirm.
             anchors.append(
                 {

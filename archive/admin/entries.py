@@ -676,6 +676,14 @@ class MentionAdmin(ArchiveAdminMixin, SimpleHistoryAdmin):
     readonly_fields = ("article", "person", "exact", "start", "end", "created_by")
     actions = ("confirm_selected", "reject_selected")
 
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if withholds_identities(request):
+            # A mention names its person: those of people withheld from this reader stay out of
+            # their lists, searches and pages (a 404, as for any object they may not see).
+            queryset = queryset.exclude(withheld_person_q("person__"))
+        return queryset
+
     def has_add_permission(self, request):
         return False  # found by the scanner or marked in the annotation tool
 
