@@ -1,13 +1,14 @@
 import re
 
 import pytest
-from django.core.management import call_command
 from django.db import DEFAULT_DB_ALIAS, connections
+from django.test import override_settings
 
 from archive.evidence import OVERRIDE_TABLE
 from archive.permissions import ensure_groups
 from newsroom.routers import REPLICA_DB_ALIAS
 from tests.factories import UserFactory
+from tests.seeding import load_seed
 
 
 def _flush_past_the_evidence_guard():
@@ -41,10 +42,19 @@ def _evidence_guard_and_flush():
     _flush_past_the_evidence_guard()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _fast_password_hashing():
+    # Every factory user gets a password: PBKDF2's deliberate slowness made a changelist test
+    # of 50 rows (each with its user) take ten seconds. Hashing itself is Django's, not ours.
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
+
+
 @pytest.fixture
 def seed(db):
-    """The curated seed archive (loaddata: no ledger and no history, unlike `bootstrap`)."""
-    call_command("loaddata", "archive", verbosity=0)
+    """The curated seed archive (loaddata: no ledger and no history, unlike `bootstrap`),
+    copied in as rows after the session's first load (tests/seeding.py)."""
+    load_seed()
 
 
 @pytest.fixture
