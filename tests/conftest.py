@@ -10,6 +10,9 @@ from newsroom.routers import REPLICA_DB_ALIAS
 from tests.factories import UserFactory
 from tests.seeding import load_seed
 
+# The browser tests' Chromium and log-in (fixtures shared by their modules).
+pytest_plugins = ["tests.browser"]
+
 
 def _flush_past_the_evidence_guard():
     """Let `flush` (the end of every transactional test) empty the article table on SQLite.

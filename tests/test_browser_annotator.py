@@ -7,21 +7,12 @@ units (code points), with the highlights shown on the page afterwards.
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 from django.urls import reverse
 
 from archive.models import Annotation, Article, Status, Testimony
 from tests import factories
-
-# Playwright's sync API runs an event loop in this thread; the ORM calls made by the test itself
-# (never concurrently with the browser) are safe, so Django's async guard is lifted here only.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-CHROMIUM = Path("/usr/bin/chromium")
-PASSWORD = "correct horse battery staple"
+from tests.browser import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -34,41 +25,9 @@ ASTRAL_BODY = (
 )
 
 
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        reason = f"{CHROMIUM} is missing: apt-get install -y chromium"
-        if os.environ.get("REQUIRE_BROWSER") or os.environ.get("CI"):
-            pytest.fail(f"REQUIRE_BROWSER is set but {reason}")
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        yield browser
-        browser.close()
-
-
 @pytest.fixture
 def page(browser, live_server, editor):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    page.goto(f"{live_server.url}{reverse('admin:login')}")
-    page.fill("#id_username", editor.username)
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_url(f"{live_server.url}{reverse('admin:index')}")
+    context, page = log_in(browser, live_server, editor, width=1400, height=1000)
     yield page
     context.close()
 

@@ -11,7 +11,7 @@ import pytest
 from django.urls import reverse
 
 from archive.models import Article
-from tests.test_browser_annotator import CHROMIUM, PASSWORD, browser  # noqa: F401
+from tests.browser import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -32,17 +32,9 @@ def _pages() -> dict[str, str]:
 
 
 @pytest.fixture
-def logged_in(browser, live_server, editor, seed):  # noqa: F811
+def logged_in(browser, live_server, editor, seed):
     def open_at(width: int):
-        context = browser.new_context(viewport={"width": width, "height": 900})
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        page.goto(f"{live_server.url}{reverse('admin:login')}")
-        page.fill("#id_username", editor.username)
-        page.fill("#id_password", PASSWORD)
-        page.click("input[type=submit]")
-        page.wait_for_url(f"{live_server.url}{reverse('admin:index')}")
-        return context, page
+        return log_in(browser, live_server, editor, width=width, height=900)
 
     return open_at
 
